@@ -1,0 +1,36 @@
+# The README's two set-up commands, `make demo` and `make test`: each creates .venv when it is
+# missing and installs what it needs into it (again only when pyproject.toml changes), then runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+# This machine's pip.conf names local indexes that do not exist for most packages; pip warns
+# once per package. Only that warning is dropped.
+PIP_INSTALL = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(call PIP_INSTALL,-e .)
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(call PIP_INSTALL,-e '.[test]')
+	touch $@ $(VENV)/.installed-run
+
+demo: $(VENV)/.installed-run
+	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TRAIN.tsv demo-out/gunpoint --split train --overwrite
+	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TEST.tsv demo-out/gunpoint --split valid --overwrite
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_tsimage.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache

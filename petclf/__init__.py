@@ -1,0 +1,3 @@
+"""petclf: transfer learning with fastai from the command line."""
+
+__version__ = "0.1.0"

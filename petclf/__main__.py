@@ -1,0 +1,3 @@
+from petclf.cli import main
+
+main()

