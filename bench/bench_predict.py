@@ -1,0 +1,134 @@
+"""`petclf predict image` against what a fastai user would run instead.
+
+    make bench          # or: .venv/bin/python bench/bench_predict.py
+
+1. One image in a cold process: `petclf predict image MODEL IMG` vs a script doing fastai's
+   `load_learner(export.pkl).predict(IMG)`; the same network and weights (a petclf model file,
+   and the same network exported with fastai's `Learner.export` for the comparison only).
+   Wall time and peak RSS of the child process.
+2. 1,000 images in a warm process: `petclf.predict.predict_images` (decoding included) vs a
+   plain batched torch forward pass of the same model over the same images already in memory.
+
+Model: tf_efficientnet_lite0 with its packaged ImageNet weights and a fresh 10-class head at
+64 px (weights do not change the timing). Images: scikit-learn's real 8x8 digits as PNGs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import Timing, markdown_table, timed, write_results  # noqa: E402
+
+SIZE = 64
+REPEATS = 5
+
+
+def write_digits(folder: Path, n: int) -> list[Path]:
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    paths = []
+    for i, (image, label) in enumerate(zip(digits.images[:n], digits.target[:n])):
+        path = folder / str(label) / f"{i:04d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.round(image * 255 / 16).astype(np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+def make_models(scratch: Path, data: Path) -> tuple[Path, Path]:
+    """A petclf model file and the same network exported by fastai."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from fastai.vision.all import ImageDataLoaders, Learner, Normalize, Resize, tensor
+
+    from petclf import network, weights
+    from petclf.backbones import find_arch
+    from petclf.modelfile import ModelMeta, save_model
+
+    arch = find_arch("tf_efficientnet_lite0")
+    model, spec = network.build(arch, 10, weights.resolve(arch, allow_download=False))
+    mean, std = network.normalization(arch)
+    petclf_model = scratch / "model.safetensors"
+    save_model(petclf_model, model.state_dict(),
+               ModelMeta(net=spec, classes=[str(d) for d in range(10)], image_size=SIZE, mean=list(mean), std=list(std)))
+    dls = ImageDataLoaders.from_folder(data, valid_pct=0.2, item_tfms=Resize(SIZE), num_workers=0,
+                                       batch_tfms=Normalize.from_stats(tensor(mean), tensor(std)))
+    learn = Learner(dls, model)
+    learn.export(scratch / "export.pkl")
+    return petclf_model, scratch / "export.pkl"
+
+
+def cold(command: list[str]) -> tuple[Timing, float]:
+    """Median wall time of a fresh process, and its peak RSS in GB."""
+    seconds, peaks = [], []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage
+        seconds.append(time.perf_counter() - start)
+        assert os.waitstatus_to_exitcode(status) == 0, command
+        peaks.append(usage.ru_maxrss / 1e6)  # KB on Linux
+    seconds.sort()
+    return Timing(seconds[len(seconds) // 2], seconds[0], seconds[-1]), max(peaks)
+
+
+def cold_row(petclf_model: Path, exported: Path, image: Path) -> list[str]:
+    petclf_bin = str(Path(sys.executable).parent / "petclf")
+    ours, our_peak = cold([petclf_bin, "predict", "image", str(petclf_model), str(image), "-q"])
+    script = ("import warnings; warnings.filterwarnings('ignore')\n"
+              "from fastai.vision.all import load_learner\n"
+              f"print(load_learner({str(exported)!r}).predict({str(image)!r})[0])")
+    theirs, their_peak = cold([sys.executable, "-c", script])
+    return ["predict 1 image, cold process", f"{ours}, {our_peak:.2f} GB",
+            f"fastai load_learner + predict {theirs}, {their_peak:.2f} GB",
+            f"**{ours.median / theirs.median:.2f}×** time", f"{our_peak / their_peak:.2f}× memory"]
+
+
+def warm_row(petclf_model: Path, images: list[Path]) -> list[str]:
+    import numpy as np
+    import torch
+
+    from petclf.predict import load_classifier, predict_images, prepare
+
+    model, meta = load_classifier(petclf_model)
+    pixels = torch.from_numpy(np.stack([prepare(p, SIZE) for p in images]))
+    mean, std = torch.tensor(meta.mean).view(1, 3, 1, 1), torch.tensor(meta.std).view(1, 3, 1, 1)
+    batch = (pixels.permute(0, 3, 1, 2).float() / 255 - mean) / std
+
+    def plain_forward():
+        with torch.inference_mode():
+            for start in range(0, len(batch), 64):
+                model(batch[start:start + 64]).softmax(1)
+
+    ours = timed(lambda: predict_images(petclf_model, images, bs=64, device="cpu"), repeats=REPEATS)
+    theirs = timed(plain_forward, repeats=REPEATS)
+    n = len(images)
+    return [f"predict {n} images, warm", f"{ours} = {n / ours.median:,.0f} images/s",
+            f"plain torch forward {theirs} = {n / theirs.median:,.0f} images/s",
+            f"**{theirs.median / ours.median:.2f}×** throughput", "decoding included in petclf's time"]
+
+
+def main() -> None:
+    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # as the petclf command sets it
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        images = write_digits(scratch / "digits", 1000)
+        petclf_model, exported = make_models(scratch, scratch / "digits")
+        rows = [cold_row(petclf_model, exported, images[3]), warm_row(petclf_model, images)]
+    table = markdown_table(["task", "petclf median (min–max)", "reference median (min–max)", "ratio", "note"], rows)
+    print(table)
+    print(f"\nwritten to {write_results('predict', table)}")
+
+
+if __name__ == "__main__":
+    main()

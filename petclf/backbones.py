@@ -1,0 +1,104 @@
+"""Architecture names to networks: torchvision and timm backbones, cut and topped with
+fastai's classification head.
+
+petclf builds the network itself (rather than through fastai's ``vision_learner``) so that
+training and ``predict`` share one constructor: ``predict`` rebuilds exactly the same modules
+from a model file's metadata without importing fastai, and the weights load by name.
+
+The layout follows fastai: ``nn.Sequential(body, head)``. A torchvision body is the model's
+children up to its last pooling layer; a timm body runs ``forward_features``. The head is
+fastai's ``create_head`` defaults: concat pooling (max, avg), BN-dropout-linear to 512, ReLU,
+BN-dropout-linear to the classes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from petclf.errors import UsageError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+SOURCES = ("torchvision", "timm")
+
+
+@dataclass(frozen=True)
+class Arch:
+    """A backbone by name. ``resnet34`` is torchvision's (as in the fast.ai book) when both
+    libraries have the name; ``timm:resnet34`` picks timm's."""
+
+    name: str
+    source: str
+
+
+def find_arch(spec: str) -> Arch:
+    import timm
+    import torchvision
+
+    source, _, name = spec.rpartition(":")
+    tv_names = set(torchvision.models.list_models(module=torchvision.models))
+    if source not in ("", *SOURCES):
+        raise UsageError(f"--arch {spec!r}: the prefix must be one of {', '.join(SOURCES)}")
+    if source in ("", "torchvision") and name in tv_names:
+        return Arch(name, "torchvision")
+    if source in ("", "timm") and timm.is_model(name):
+        return Arch(name, "timm")
+    known = sorted(tv_names | set(timm.list_models()))
+    close = difflib.get_close_matches(name, known, n=4, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else " (see timm.list_models())"
+    raise UsageError(f"--arch: unknown architecture {spec!r}{hint}")
+
+
+def create_backbone(arch: Arch, n_in: int = 3) -> nn.Module:
+    """The whole pretrained-shape network, classifier included (torchvision) or removed (timm),
+    with random weights: the weight file is loaded into this, then ``cut`` makes the body."""
+    if arch.source == "timm":
+        import timm
+
+        return timm.create_model(arch.name, pretrained=False, num_classes=0, in_chans=n_in)
+    import torchvision
+
+    return torchvision.models.get_model(arch.name, weights=None)
+
+
+def cut_index(backbone: nn.Module) -> int | None:
+    """fastai's rule: a torchvision body ends before its last child that contains a pooling layer."""
+    if hasattr(backbone, "forward_features"):
+        return None
+    children = list(backbone.children())
+    for index in range(len(children) - 1, -1, -1):
+        if any(re.search(r"Pool[123]d$", type(m).__name__) for m in children[index].modules()):
+            return index
+    raise UsageError(f"--arch {type(backbone).__name__}: no pooling layer to cut the classifier off at")
+
+
+def cut(backbone: nn.Module, index: int | None) -> nn.Module:
+    from torch import nn
+
+    from petclf.layers import TimmBody
+
+    return TimmBody(backbone) if index is None else nn.Sequential(*list(backbone.children())[:index])
+
+
+def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool) -> nn.Sequential:
+    from torch import nn
+
+    from petclf.layers import create_head
+
+    return nn.Sequential(body, create_head(n_features, n_classes, pool))
+
+
+def count_features(body: nn.Module, n_in: int = 3) -> tuple[int, bool]:
+    """Channels the body puts out, and whether they are a feature map that needs pooling."""
+    import torch
+
+    was_training = body.training
+    body.eval()
+    with torch.no_grad():
+        out = body(torch.zeros(1, n_in, 64, 64))
+    body.train(was_training)
+    return out.shape[1], out.dim() == 4

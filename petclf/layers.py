@@ -1,0 +1,47 @@
+"""The modules petclf adds around a backbone, as fastai defines them, in plain torch.
+
+Imported only when a network is built (it imports torch at the top).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class TimmBody(nn.Module):
+    """fastai's TimmBody: a timm model without its classifier, as a feature extractor."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.needs_pool = model.default_cfg.get("pool_size") is not None
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_features(x) if self.needs_pool else self.model(x)
+
+
+class ConcatPool(nn.Module):
+    """fastai's AdaptiveConcatPool2d: max and average pooling side by side (max first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mp, self.ap = nn.AdaptiveMaxPool2d(1), nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.mp(x), self.ap(x)], 1)
+
+
+def create_head(n_features: int, n_classes: int, pool: bool = True, dropout: float = 0.5) -> nn.Sequential:
+    """fastai ``create_head`` with its defaults: the same layers in the same order, so the
+    weights of a petclf model read like those of a fastai ``vision_learner``."""
+    width = n_features * 2 if pool else n_features
+    layers: list[nn.Module] = [ConcatPool(), nn.Flatten()] if pool else []
+    layers += [nn.BatchNorm1d(width), nn.Dropout(dropout / 2), nn.Linear(width, 512, bias=False),
+               nn.ReLU(inplace=True), nn.BatchNorm1d(512), nn.Dropout(dropout),
+               nn.Linear(512, n_classes, bias=False)]
+    head = nn.Sequential(*layers)
+    for layer in head.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.kaiming_normal_(layer.weight)
+    return head

@@ -1,0 +1,101 @@
+"""The model file: weights in safetensors, and in its header the JSON metadata needed to use
+them (network spec, classes, preprocessing, versions). Nothing else is needed to predict.
+
+safetensors is a header plus raw tensor bytes, so loading a model never runs code from it,
+unlike pickle-based ``.pth``/``.pkl`` files (fastai's ``load_learner``: fastai issue 4163).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from petclf.atomic import atomic_file
+from petclf.errors import DataError, UsageError
+from petclf.network import NetSpec
+
+if TYPE_CHECKING:
+    import torch
+
+FORMAT = "petclf-model/1"
+MODEL_NAME = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """What a trained model needs besides its weights."""
+
+    net: NetSpec
+    classes: list[str]
+    image_size: int
+    mean: list[float]
+    std: list[float]
+    resize: str = "crop"  # fastai Resize(size): the centre square, scaled to size x size (bilinear)
+    input: str = "image"
+    versions: dict[str, str] = field(default_factory=dict)
+    format: str = FORMAT
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str, source: Path) -> ModelMeta:
+        try:
+            raw = json.loads(text)
+            if raw.pop("format", None) != FORMAT:
+                raise ValueError(f"format is not {FORMAT}")
+            net = NetSpec(**raw.pop("net"))
+            meta = cls(net=net, **raw)
+            _check(meta)
+            return meta
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise DataError(source, f"petclf metadata is malformed ({error})") from None
+
+
+def _check(meta: ModelMeta) -> None:
+    expected = {f.name: f.type for f in fields(NetSpec)}
+    if not all(isinstance(c, str) for c in meta.classes) or len(meta.classes) != meta.net.n_classes:
+        raise ValueError("classes do not match the network's outputs")
+    if len(meta.mean) != meta.net.n_in or len(meta.std) != meta.net.n_in or min(meta.std) <= 0:
+        raise ValueError("mean/std do not match the input channels")
+    if not (isinstance(meta.image_size, int) and meta.image_size > 0) or meta.resize != "crop":
+        raise ValueError("bad image size or resize method")
+    if meta.net.source not in ("torchvision", "timm") or set(expected) != set(asdict(meta.net)):
+        raise ValueError("unknown network source")
+
+
+def save_model(path: Path, state: dict[str, torch.Tensor], meta: ModelMeta) -> None:
+    from safetensors.torch import save_file
+
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
+    with atomic_file(Path(path)) as tmp:
+        save_file(tensors, str(tmp), metadata={"petclf": meta.to_json()})
+
+
+def model_path(path: Path) -> Path:
+    """A run folder or a model file, as the user may give either."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MODEL_NAME
+    if not path.is_file():
+        raise UsageError(f"{path}: no such model file")
+    return path
+
+
+def read_model(path: Path) -> tuple[dict[str, torch.Tensor], ModelMeta]:
+    """Weights and metadata of a petclf model file; anything else is refused unread."""
+    from safetensors import SafetensorError, safe_open
+
+    path = model_path(path)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            header = handle.metadata() or {}
+            if "petclf" not in header:
+                raise DataError(path, "a safetensors file without petclf metadata (not a petclf model)")
+            meta = ModelMeta.from_json(header["petclf"], path)
+            state = {name: handle.get_tensor(name) for name in handle.keys()}
+    except (SafetensorError, OSError) as error:
+        raise DataError(path, f"not a petclf model: not a readable safetensors file ({error})") from None
+    return state, meta

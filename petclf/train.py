@@ -1,0 +1,223 @@
+"""Fine-tuning as in fast.ai chapter 1: DataLoaders, a pretrained backbone with a new head,
+``fine_tune`` (one frozen epoch, then all layers), error rate and accuracy, and a run folder:
+
+    model.safetensors      weights + metadata (see modelfile.py); all predict needs
+    history.csv            one row per epoch
+    metrics.json           the final validation numbers and how they were reached
+    valid_predictions.csv  each validation image: label, prediction, confidence
+    confusion_matrix.png   the validation confusion matrix
+    lr_find.png            the learning-rate finder's curve, when it chose the rate
+    args.json              the options of the run
+
+The run folder is written under a temporary name and appears only when complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from petclf import console, network
+from petclf.atomic import atomic_dir, atomic_file
+from petclf.data import LabelledImages
+from petclf.device import resolve_device, resolve_precision
+from petclf.errors import PetclfError
+from petclf.modelfile import MODEL_NAME, ModelMeta, save_model
+
+SUGGESTIONS = ("valley", "slide", "minimum", "steep")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    arch: str = "resnet34"
+    pretrained: bool = True
+    weights: Path | None = None
+    epochs: int = 1
+    freeze_epochs: int = 1
+    lr: float | None = None  # None: the finder's valley suggestion
+    size: int = 224
+    bs: int = 64
+    augment: bool = True
+    early_stop: int | None = None  # patience in epochs
+    seed: int = 42
+    device: str = "auto"
+    precision: str = "auto"
+    workers: int = 0
+    lr_find_iters: int = 100
+
+
+@dataclass(frozen=True)
+class LrFinding:
+    suggestions: dict[str, float]
+    points: dict[str, tuple[float, float]]  # suggestion -> (lr, loss) on the curve
+    lrs: list[float]
+    losses: list[float]
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    folder: Path
+    metrics: dict
+    history: list[dict] = field(default_factory=list)
+
+
+def lr_find(images: LabelledImages, options: TrainOptions, plot: Path | None = None,
+            quiet: bool = False) -> LrFinding:
+    """fastai's learning-rate finder on the model ``train`` would start from."""
+    learn, _, _ = _learner(images, options, quiet)
+    finding = _find_lr(learn, options.lr_find_iters)
+    if plot is not None:
+        from petclf.plots import save_lr_plot
+
+        save_lr_plot(finding.lrs, finding.losses, finding.points, plot)
+    return finding
+
+
+def train(images: LabelledImages, options: TrainOptions, out: Path, overwrite: bool = False,
+          quiet: bool = False) -> TrainReport:
+    from fastai.callback.tracker import EarlyStoppingCallback
+
+    from petclf.callbacks import Board, KeepBest
+
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        learn, meta, origin = _learner(images, options, quiet)
+        finding = None
+        lr = options.lr
+        if lr is None:
+            finding = _find_lr(learn, options.lr_find_iters)
+            lr = finding.suggestions["valley"]
+            _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
+        keep = KeepBest()
+        stop = [EarlyStoppingCallback(monitor="valid_loss", patience=options.early_stop)] if options.early_stop else []
+        with console.EpochBoard(quiet) as display:
+            board = Board(display)
+            learn.fine_tune(options.epochs, base_lr=lr, freeze_epochs=options.freeze_epochs,
+                            cbs=[board, keep, *stop])
+        keep.restore(learn.model)
+        metrics = _write_run(tmp, learn, images, meta, options, board.rows, finding)
+        metrics.update(lr=lr, lr_source="--lr" if options.lr else "finder (valley)", weights=origin,
+                       best_epoch=keep.best_epoch)
+        _write_json(tmp / "metrics.json", metrics)
+    return TrainReport(Path(out), metrics, board.rows)
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        console.note(message)
+
+
+def _learner(images: LabelledImages, options: TrainOptions, quiet: bool):
+    """The Learner, the model's metadata, and where its starting weights came from."""
+    from fastai.vision.all import (CrossEntropyLossFlat, Learner, ProgressCallback, accuracy,
+                                   error_rate, params, set_seed)
+
+    from petclf import data, weights
+    from petclf.backbones import find_arch
+
+    device = resolve_device(options.device)
+    precision = resolve_precision(options.precision, device)
+    arch = find_arch(options.arch)
+    start = weights.resolve(arch, options.weights) if options.pretrained else None
+    origin = start.origin if start else "random (--no-pretrained)"
+    set_seed(options.seed, reproducible=True)
+    model, spec = network.build(arch, len(images.classes), start)
+    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(images.train)} training and "
+                f"{len(images.valid)} validation images in {len(images.classes)} classes on {device} ({precision})")
+    mean, std = network.normalization(arch)
+    dls = data.dataloaders(images, options.size, options.bs, mean, std, options.augment,
+                           options.workers, device, options.seed)
+    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=[error_rate, accuracy],
+                    splitter=lambda m: [params(m[0]), params(m[1])])
+    learn.remove_cb(ProgressCallback)
+    learn.logger = lambda *_: None
+    if precision == "fp16":
+        learn.to_fp16()
+    elif precision == "bf16":
+        learn.to_bf16()
+    if options.pretrained:
+        learn.freeze()
+    meta = ModelMeta(net=spec, classes=images.classes, image_size=options.size, mean=list(mean),
+                     std=list(std), versions=_versions())
+    return learn, meta, origin
+
+
+def _find_lr(learn, iters: int) -> LrFinding:
+    """fastai's ``lr_find`` and its suggestion functions, with the model restored from memory."""
+    import torch
+    from fastai.callback.schedule import minimum, slide, steep, valley
+
+    from petclf.callbacks import InMemoryLRFinder
+
+    n_epochs = iters // len(learn.dls.train) + 1
+    with learn.no_logging():
+        learn.fit(n_epochs, cbs=InMemoryLRFinder(num_it=iters))
+    learn.opt = None  # training starts with a fresh optimizer, as a new Learner would
+    lrs = torch.tensor(learn.recorder.lrs[iters // 10:-5])
+    losses = torch.tensor([float(x) for x in learn.recorder.losses[iters // 10:-5]])
+    finite = torch.isfinite(losses)
+    if not finite.all():
+        lrs, losses = lrs[: int(finite.long().argmin())], losses[: int(finite.long().argmin())]
+    if len(losses) < 16:  # fastai's slide suggestion looks 15 points back
+        raise PetclfError(f"the learning-rate finder stopped after {len(learn.recorder.losses)} batches "
+                          "(the loss diverged): too few to suggest a rate; pass --lr")
+    found = {f.__name__: f(lrs, losses, iters) for f in (valley, slide, minimum, steep)}
+    return LrFinding({name: float(lr) for name, (lr, _) in found.items()},
+                     {name: (float(p[0]), float(p[1])) for name, (_, p) in found.items()},
+                     lrs.tolist(), losses.tolist())
+
+
+def _write_run(folder: Path, learn, images: LabelledImages, meta: ModelMeta, options: TrainOptions,
+               history: list[dict], finding: LrFinding | None) -> dict:
+    import torch
+
+    from petclf import plots
+
+    probs, targets = learn.get_preds(dl=learn.dls.valid)
+    probs, targets = probs.float(), targets.long()
+    confidence, predicted = probs.max(1)
+    n = len(meta.classes)
+    matrix = torch.bincount(targets * n + predicted, minlength=n * n).reshape(n, n)
+    save_model(folder / MODEL_NAME, learn.model.state_dict(), meta)
+    _write_csv(folder / "history.csv", history)
+    _write_csv(folder / "valid_predictions.csv", [
+        {"file": str(images.files[i]), "label": meta.classes[t], "predicted": meta.classes[p], "confidence": round(c, 6)}
+        for i, t, p, c in zip(images.valid, targets.tolist(), predicted.tolist(), confidence.tolist())])
+    plots.save_confusion_matrix(matrix.numpy(), meta.classes, folder / "confusion_matrix.png")
+    if finding is not None:
+        plots.save_lr_plot(finding.lrs, finding.losses, finding.points, folder / "lr_find.png")
+    _write_json(folder / "args.json", {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()})
+    seconds = sum(row["seconds"] for row in history)
+    return {"accuracy": float((predicted == targets).float().mean()),
+            "error_rate": float((predicted != targets).float().mean()),
+            "valid_loss": float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), targets)),
+            "epochs": len(history), "classes": meta.classes, "train_images": len(images.train),
+            "valid_images": len(images.valid), "skipped_files": images.skipped,
+            "unreadable_images": [str(p) for p in images.unreadable], "seconds": round(seconds, 2),
+            "train_images_per_second": round(len(images.train) * len(history) / seconds, 2) if seconds else None,
+            "device": str(learn.dls.device), "arch": meta.net.arch}
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with atomic_file(path) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("petclf", "torch", "torchvision", "timm", "fastai"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found

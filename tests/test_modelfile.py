@@ -1,0 +1,54 @@
+import json
+import re
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from petclf.errors import DataError
+from petclf.modelfile import ModelMeta, read_model, save_model
+from petclf.network import NetSpec
+
+META = ModelMeta(net=NetSpec("resnet18", "torchvision", 2, 512, True, 8), classes=["cat", "dog"],
+                 image_size=64, mean=[0.5, 0.5, 0.5], std=[0.2, 0.2, 0.2], versions={"torch": "x"})
+
+
+def test_metadata_round_trips_through_the_file(tmp_path):
+    save_model(tmp_path / "m.safetensors", {"w": torch.arange(6.0).reshape(2, 3)}, META)
+    state, meta = read_model(tmp_path / "m.safetensors")
+    assert meta == META and torch.equal(state["w"], torch.arange(6.0).reshape(2, 3))
+
+
+def mangled(**changes):
+    raw = json.loads(META.to_json())
+    for key, value in changes.items():
+        raw[key] = value
+    return json.dumps(raw)
+
+
+@pytest.mark.parametrize("text, err_msg", [
+    ("{not json", "petclf metadata is malformed"),
+    (mangled(format="other/9"), "format is not petclf-model/1"),
+    (mangled(classes=["only one"]), "classes do not match the network's outputs"),
+    (mangled(std=[0.0, 1.0, 1.0]), "mean/std do not match the input channels"),
+    (mangled(net={"arch": "x"}), "petclf metadata is malformed"),
+    (mangled(image_size=-3), "bad image size or resize method"),
+])
+def test_malformed_metadata_is_refused(tmp_path, text, err_msg):
+    save_file({"w": torch.zeros(1)}, str(tmp_path / "m.safetensors"), metadata={"petclf": text})
+    with pytest.raises(DataError, match=re.escape(err_msg)):
+        read_model(tmp_path / "m.safetensors")
+
+
+def test_safetensors_without_petclf_metadata(tmp_path):
+    save_file({"w": torch.zeros(1)}, str(tmp_path / "m.safetensors"))
+    with pytest.raises(DataError, match="without petclf metadata"):
+        read_model(tmp_path / "m.safetensors")
+
+
+def test_truncated_model_file(tmp_path):
+    save_model(tmp_path / "m.safetensors", {"w": torch.zeros(1000)}, META)
+    data = (tmp_path / "m.safetensors").read_bytes()
+    (tmp_path / "m.safetensors").write_bytes(data[:-100])
+    with pytest.raises(DataError, match="not a readable safetensors file"):
+        read_model(tmp_path / "m.safetensors")

