@@ -7,7 +7,8 @@
    and the same network exported with fastai's `Learner.export` for the comparison only).
    Wall time and peak RSS of the child process.
 2. 1,000 images in a warm process: `petclf.predict.predict_images` (decoding included) vs a
-   plain batched torch forward pass of the same model over the same images already in memory.
+   plain batched torch forward pass of the same loaded model over the same images already
+   decoded in memory; the two alternate, five times each.
 
 Model: tf_efficientnet_lite0 with its packaged ImageNet weights and a fresh 10-class head at
 64 px (weights do not change the timing). Images: scikit-learn's real 8x8 digits as PNGs.
@@ -19,11 +20,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Timing, markdown_table, timed, write_results  # noqa: E402
+from common import Timing, markdown_table, timed_pair, write_results  # noqa: E402
 
 SIZE = 64
 REPEATS = 5
@@ -68,27 +68,24 @@ def make_models(scratch: Path, data: Path) -> tuple[Path, Path]:
     return petclf_model, scratch / "export.pkl"
 
 
-def cold(command: list[str]) -> tuple[Timing, float]:
-    """Median wall time of a fresh process, and its peak RSS in GB."""
-    seconds, peaks = [], []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage
-        seconds.append(time.perf_counter() - start)
-        assert os.waitstatus_to_exitcode(status) == 0, command
-        peaks.append(usage.ru_maxrss / 1e6)  # KB on Linux
-    seconds.sort()
-    return Timing(seconds[len(seconds) // 2], seconds[0], seconds[-1]), max(peaks)
+def cold(command: list[str], peaks: list[float]) -> None:
+    """Run a fresh process; record its peak RSS in GB (its own, from wait4)."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, command
+    peaks.append(usage.ru_maxrss / 1e6)  # ru_maxrss is in KB on Linux
 
 
 def cold_row(petclf_model: Path, exported: Path, image: Path) -> list[str]:
     petclf_bin = str(Path(sys.executable).parent / "petclf")
-    ours, our_peak = cold([petclf_bin, "predict", "image", str(petclf_model), str(image), "-q"])
     script = ("import warnings; warnings.filterwarnings('ignore')\n"
               "from fastai.vision.all import load_learner\n"
               f"print(load_learner({str(exported)!r}).predict({str(image)!r})[0])")
-    theirs, their_peak = cold([sys.executable, "-c", script])
+    our_peaks, their_peaks = [], []
+    ours, theirs = timed_pair(
+        lambda: cold([petclf_bin, "predict", "image", str(petclf_model), str(image), "-q"], our_peaks),
+        lambda: cold([sys.executable, "-c", script], their_peaks), repeats=REPEATS)
+    our_peak, their_peak = max(our_peaks), max(their_peaks)
     return ["predict 1 image, cold process", f"{ours}, {our_peak:.2f} GB",
             f"fastai load_learner + predict {theirs}, {their_peak:.2f} GB",
             f"**{ours.median / theirs.median:.2f}×** time", f"{our_peak / their_peak:.2f}× memory"]
@@ -100,7 +97,8 @@ def warm_row(petclf_model: Path, images: list[Path]) -> list[str]:
 
     from petclf.predict import load_classifier, predict_images, prepare
 
-    model, meta = load_classifier(petclf_model)
+    classifier = load_classifier(petclf_model, "cpu")
+    model, meta = classifier.model, classifier.meta
     pixels = torch.from_numpy(np.stack([prepare(p, SIZE) for p in images]))
     mean, std = torch.tensor(meta.mean).view(1, 3, 1, 1), torch.tensor(meta.std).view(1, 3, 1, 1)
     batch = (pixels.permute(0, 3, 1, 2).float() / 255 - mean) / std
@@ -110,8 +108,8 @@ def warm_row(petclf_model: Path, images: list[Path]) -> list[str]:
             for start in range(0, len(batch), 64):
                 model(batch[start:start + 64]).softmax(1)
 
-    ours = timed(lambda: predict_images(petclf_model, images, bs=64, device="cpu"), repeats=REPEATS)
-    theirs = timed(plain_forward, repeats=REPEATS)
+    ours, theirs = timed_pair(lambda: predict_images(classifier, images, bs=64), plain_forward,
+                              repeats=REPEATS)
     n = len(images)
     return [f"predict {n} images, warm", f"{ours} = {n / ours.median:,.0f} images/s",
             f"plain torch forward {theirs} = {n / theirs.median:,.0f} images/s",

@@ -36,6 +36,19 @@ def timed(work: Callable[[], object], repeats: int = 5, warmup: int = 1) -> Timi
     return Timing(statistics.median(seconds), min(seconds), max(seconds))
 
 
+def timed_pair(ours: Callable[[], object], theirs: Callable[[], object], repeats: int = 5) -> tuple[Timing, Timing]:
+    """Time two contenders alternately (one warm-up each), so drift in a shared or throttled
+    machine falls on both alike rather than on whichever ran second."""
+    ours(), theirs()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for work, seconds in zip((ours, theirs), times):
+            start = time.perf_counter()
+            work()
+            seconds.append(time.perf_counter() - start)
+    return tuple(Timing(statistics.median(s), min(s), max(s)) for s in times)
+
+
 def machine() -> str:
     import torch
 

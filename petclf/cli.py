@@ -326,11 +326,12 @@ def predict_image(
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per image.")] = False,
 ) -> None:
     """Classify images with a trained model; an unreadable image is reported and the rest go on (exit 1 if any failed)."""
-    from petclf.predict import image_files, predict_images
+    from petclf.predict import image_files, load_classifier, predict_images
 
-    total = len(image_files(files))
-    with console.progress("predict", total=total, unit="images", quiet=quiet or json_) as advance:
-        predictions = predict_images(model, files, bs=bs, top_k=top_k, device=device, advance=advance)
+    images = image_files(files)
+    classifier = load_classifier(model, device)
+    with console.progress("predict", total=len(images), unit="images", quiet=quiet or json_) as advance:
+        predictions = predict_images(classifier, images, bs=bs, top_k=top_k, advance=advance)
     failed = [p for p in predictions if p.error]
     if json_:
         console.print_json([{"file": str(p.file), "error": p.error} if p.error else
