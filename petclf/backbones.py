@@ -93,9 +93,12 @@ def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool) -> 
 
 
 def count_features(body: nn.Module, n_in: int = 3) -> tuple[int, bool]:
-    """Channels the body puts out, and whether they are a feature map that needs pooling."""
+    """Channels the body puts out, and whether they are a feature map that needs pooling:
+    timm says so itself; a torchvision body is run once on a 64 px input, as fastai does."""
     import torch
 
+    if hasattr(body, "needs_pool"):
+        return body.model.num_features, body.needs_pool
     was_training = body.training
     body.eval()
     with torch.no_grad():
