@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import LRFinder, ParamScheduler
 
 from petclf import console
@@ -46,12 +46,14 @@ class Board(Callback):
 
 
 class KeepBest(Callback):
-    """Remember the weights of the epoch with the lowest validation loss, in memory (fastai's
-    SaveModelCallback round-trips them through a pickle file)."""
+    """Remember the weights of the epoch with the lowest validation loss, in memory, and stop
+    after ``patience`` epochs without a lower one. (fastai's SaveModelCallback round-trips the
+    weights through a pickle file; its EarlyStoppingCallback prints to stdout, which --json owns.)"""
 
-    order = 71
+    order = 71  # after the Board has shown the epoch
 
-    def __init__(self):
+    def __init__(self, patience: int | None = None, quiet: bool = False):
+        self.patience, self.quiet = patience, quiet
         self.best_loss, self.best_epoch, self.state, self.done = float("inf"), None, None, 0
 
     def after_epoch(self):
@@ -59,6 +61,11 @@ class KeepBest(Callback):
         if loss < self.best_loss:
             self.best_loss, self.best_epoch, self.state = loss, self.done, _snapshot(self.model)
         self.done += 1
+        if self.patience and self.done - 1 - self.best_epoch >= self.patience:
+            if not self.quiet:
+                console.note(f"early stop: no lower validation loss in {self.patience} epoch(s) "
+                             f"after epoch {self.best_epoch}")
+            raise CancelFitException()
 
     def restore(self, model) -> None:
         """Put the best weights back into ``model`` (fastai detaches callbacks after a fit)."""

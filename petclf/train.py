@@ -77,8 +77,6 @@ def lr_find(images: LabelledImages, options: TrainOptions, plot: Path | None = N
 
 def train(images: LabelledImages, options: TrainOptions, out: Path, overwrite: bool = False,
           quiet: bool = False) -> TrainReport:
-    from fastai.callback.tracker import EarlyStoppingCallback
-
     from petclf.callbacks import Board, KeepBest
 
     with atomic_dir(out, overwrite=overwrite) as tmp:
@@ -89,12 +87,10 @@ def train(images: LabelledImages, options: TrainOptions, out: Path, overwrite: b
             finding = _find_lr(learn, options.lr_find_iters)
             lr = finding.suggestions["valley"]
             _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
-        keep = KeepBest()
-        stop = [EarlyStoppingCallback(monitor="valid_loss", patience=options.early_stop)] if options.early_stop else []
+        keep = KeepBest(options.early_stop, quiet)
         with console.EpochBoard(quiet) as display:
             board = Board(display)
-            learn.fine_tune(options.epochs, base_lr=lr, freeze_epochs=options.freeze_epochs,
-                            cbs=[board, keep, *stop])
+            learn.fine_tune(options.epochs, base_lr=lr, freeze_epochs=options.freeze_epochs, cbs=[board, keep])
         keep.restore(learn.model)
         metrics = _write_run(tmp, learn, images, meta, options, board.rows, finding)
         metrics.update(lr=lr, lr_source="--lr" if options.lr else "finder (valley)", weights=origin,
@@ -174,7 +170,7 @@ def _write_run(folder: Path, learn, images: LabelledImages, meta: ModelMeta, opt
 
     from petclf import plots
 
-    probs, targets = learn.get_preds(dl=learn.dls.valid)
+    probs, targets, losses = learn.get_preds(dl=learn.dls.valid, with_loss=True)  # loss from the logits
     probs, targets = probs.float(), targets.long()
     confidence, predicted = probs.max(1)
     n = len(meta.classes)
@@ -191,7 +187,7 @@ def _write_run(folder: Path, learn, images: LabelledImages, meta: ModelMeta, opt
     seconds = sum(row["seconds"] for row in history)
     return {"accuracy": float((predicted == targets).float().mean()),
             "error_rate": float((predicted != targets).float().mean()),
-            "valid_loss": float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), targets)),
+            "valid_loss": float(losses.float().mean()),
             "epochs": len(history), "classes": meta.classes, "train_images": len(images.train),
             "valid_images": len(images.valid), "skipped_files": images.skipped,
             "unreadable_images": [str(p) for p in images.unreadable], "seconds": round(seconds, 2),
