@@ -21,8 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from petclf.errors import DataError, UsageError
+
+# What Pillow raises for a file that is not a decodable image (truncated, not an image, too big).
+IMAGE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 @dataclass(frozen=True)
 class LabelSource:
@@ -50,8 +54,6 @@ class LabelledImages:
 
 
 def image_suffixes() -> set[str]:
-    from PIL import Image
-
     return {suffix.lower() for suffix in Image.registered_extensions()}
 
 
@@ -158,14 +160,12 @@ def _decodes(path: Path | None) -> bool:
     """Whether an image decodes (at a reduced scale where the format allows: cheap for JPEG)."""
     if path is None:
         return False
-    from PIL import Image
-
     try:
         with Image.open(path) as image:
             image.draft("RGB", (64, 64))
             image.load()
         return True
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+    except IMAGE_ERRORS:
         return False
 
 

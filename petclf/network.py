@@ -7,6 +7,7 @@ parameter names and shapes, without fastai and without downloading anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,9 +40,7 @@ def build(arch: Arch, n_classes: int, weights: Weights | None, n_in: int = 3) ->
 
     backbone = backbones.create_backbone(arch, n_in)
     if weights is not None:
-        head_keys = _classifier_prefix(backbone, arch)
-        load_into(backbone, weights.state, weights.origin,
-                  drop=lambda key: arch.source == "timm" and key.startswith(head_keys))
+        load_into(backbone, weights.state, weights.origin, drop=_classifier_keys(backbone, arch))
     index = backbones.cut_index(backbone)
     body = backbones.cut(backbone, index)
     n_features, pool = backbones.count_features(body, n_in)
@@ -67,9 +66,11 @@ def normalization(arch: Arch) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return IMAGENET_MEAN, IMAGENET_STD
 
 
-def _classifier_prefix(backbone: nn.Module, arch: Arch) -> str:
-    """timm bodies are built without a classifier, so its weights in a checkpoint are dropped."""
+def _classifier_keys(backbone: nn.Module, arch: Arch) -> Callable[[str], bool]:
+    """timm bodies are built without a classifier, so its weights in a checkpoint are dropped;
+    a torchvision backbone keeps its classifier until ``cut``, so nothing is."""
     if arch.source != "timm":
-        return "\0"
+        return lambda key: False
     name = backbone.pretrained_cfg.get("classifier") or "classifier"
-    return name if isinstance(name, str) else name[0]
+    prefix = name if isinstance(name, str) else name[0]
+    return lambda key: key.startswith(prefix)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from petclf.data import image_suffixes
+from petclf.data import IMAGE_ERRORS, image_suffixes
 from petclf.device import resolve_device
 from petclf.errors import DataError, UsageError
 from petclf.modelfile import ModelMeta, read_model
@@ -51,7 +51,7 @@ def load_classifier(path: Path, device: str = "auto") -> Classifier:
     if meta.input != "image":
         raise UsageError(f"{path}: this model classifies {meta.input}, not images")
     model = rebuild(meta.net)
-    load_into(model, state, str(path), drop=lambda key: False)
+    load_into(model, state, str(path))
     torch_device = resolve_device(device)
     return Classifier(model.eval().to(torch_device), meta, torch_device)
 
@@ -139,9 +139,7 @@ def _decoded_batches(files: list[Path], size: int, bs: int,
 
 
 def _prepare_or_error(path: Path, size: int) -> np.ndarray | str:
-    from PIL import Image
-
     try:
         return prepare(path, size)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except IMAGE_ERRORS as error:
         return str(DataError(path, f"cannot read the image ({error})"))

@@ -153,8 +153,9 @@ def _find_lr(learn, iters: int) -> LrFinding:
     lrs = torch.tensor(learn.recorder.lrs[iters // 10:-5])
     losses = torch.tensor([float(x) for x in learn.recorder.losses[iters // 10:-5]])
     finite = torch.isfinite(losses)
-    if not finite.all():
-        lrs, losses = lrs[: int(finite.long().argmin())], losses[: int(finite.long().argmin())]
+    if not finite.all():  # keep the points before the first NaN/inf
+        first_bad = int(finite.long().argmin())
+        lrs, losses = lrs[:first_bad], losses[:first_bad]
     if len(losses) < 16:  # fastai's slide suggestion looks 15 points back
         raise PetclfError(f"the learning-rate finder stopped after {len(learn.recorder.losses)} batches "
                           "(the loss diverged): too few to suggest a rate; pass --lr")

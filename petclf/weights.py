@@ -101,7 +101,8 @@ def convert_efficientnet_pytorch(state: StateDict, model: nn.Module) -> StateDic
     return renamed
 
 
-def load_into(model: nn.Module, state: StateDict, origin: str, drop: Callable[[str], bool]) -> None:
+def load_into(model: nn.Module, state: StateDict, origin: str,
+              drop: Callable[[str], bool] = lambda key: False) -> None:
     """Load ``state`` strictly, less the keys ``drop`` names (a classifier the body has no use
     for); mismatches are an error that names the first few."""
     state = {k: v for k, v in convert_efficientnet_pytorch(state, model).items() if not drop(k)}
@@ -118,33 +119,42 @@ def load_into(model: nn.Module, state: StateDict, origin: str, drop: Callable[[s
     model.load_state_dict(state)
 
 
+@dataclass(frozen=True)
+class _Remote:
+    """Where a backbone's pretrained weights live online (and so in which caches)."""
+
+    url: str | None = None  # torch hub download, cached under torch.hub.get_dir()/checkpoints
+    hf_hub_id: str | None = None  # Hugging Face hub repository, cached by huggingface_hub
+    check_hash: bool = False  # the file name carries a hash prefix (torchvision's do)
+
+
+def _remote(arch: Arch) -> _Remote:
+    if arch.source == "torchvision":
+        import torchvision
+
+        return _Remote(url=torchvision.models.get_model_weights(arch.name).DEFAULT.url, check_hash=True)
+    from timm.models import get_pretrained_cfg
+
+    cfg = get_pretrained_cfg(arch.name)
+    return _Remote(cfg.url or None, cfg.hf_hub_id or None) if cfg is not None else _Remote()
+
+
 def _cached(arch: Arch) -> tuple[Path, str] | None:
-    for candidate in _cache_candidates(arch):
+    for candidate in _cache_candidates(_remote(arch)):
         if candidate.is_file():
             return candidate, f"{candidate} (cache)"
     return None
 
 
-def _cache_candidates(arch: Arch) -> list[Path]:
+def _cache_candidates(remote: _Remote) -> list[Path]:
     import torch
 
-    hub = Path(torch.hub.get_dir()) / "checkpoints"
-    if arch.source == "torchvision":
-        import torchvision
-
-        url = torchvision.models.get_model_weights(arch.name).DEFAULT.url
-        return [hub / Path(url).name]
-    from timm.models import get_pretrained_cfg
-
-    cfg = get_pretrained_cfg(arch.name)
-    if cfg is None:
-        return []
-    paths = [hub / Path(cfg.url).name] if cfg.url else []
-    if cfg.hf_hub_id:
+    paths = [Path(torch.hub.get_dir()) / "checkpoints" / Path(remote.url).name] if remote.url else []
+    if remote.hf_hub_id:
         from huggingface_hub import try_to_load_from_cache
 
         for filename in ("model.safetensors", "pytorch_model.bin"):
-            found = try_to_load_from_cache(cfg.hf_hub_id, filename)
+            found = try_to_load_from_cache(remote.hf_hub_id, filename)
             if isinstance(found, str):
                 paths.append(Path(found))
     return paths
@@ -162,28 +172,20 @@ def _packaged(arch: Arch) -> tuple[Path, str] | None:
 
 
 def _download(arch: Arch) -> Weights:
+    remote = _remote(arch)
+    if remote.url is None and remote.hf_hub_id is None:
+        raise UsageError(f"{arch.name} has no pretrained weights to download; pass --weights FILE or --no-pretrained")
     try:
-        if arch.source == "torchvision":
-            import torchvision
-
-            url = torchvision.models.get_model_weights(arch.name).DEFAULT.url
-            import torch
-
-            state = torch.hub.load_state_dict_from_url(url, map_location="cpu", check_hash=True, weights_only=True)
-            return Weights(state, url)
-        from timm.models import get_pretrained_cfg
-
-        cfg = get_pretrained_cfg(arch.name)
-        if cfg is not None and cfg.hf_hub_id:
+        if remote.hf_hub_id:
             from huggingface_hub import hf_hub_download
 
-            path = hf_hub_download(cfg.hf_hub_id, "model.safetensors")
-            return Weights(read_state_dict(Path(path)), f"hf-hub:{cfg.hf_hub_id}")
-        if cfg is not None and cfg.url:
-            import torch
+            path = hf_hub_download(remote.hf_hub_id, "model.safetensors")
+            return Weights(read_state_dict(Path(path)), f"hf-hub:{remote.hf_hub_id}")
+        import torch
 
-            state = torch.hub.load_state_dict_from_url(cfg.url, map_location="cpu", weights_only=True)
-            return Weights(state, cfg.url)
+        state = torch.hub.load_state_dict_from_url(remote.url, map_location="cpu", check_hash=remote.check_hash,
+                                                   weights_only=True)
+        return Weights(state, remote.url)
     except (DataError, UsageError):
         raise
     except Exception as error:  # network stacks raise many types; all mean "could not download"
@@ -191,4 +193,3 @@ def _download(arch: Arch) -> Weights:
         raise UsageError(f"no pretrained weights for {arch.name} in the caches and the download failed "
                          f"({reason}); pass --weights FILE, or --no-pretrained to start from random "
                          "weights") from None
-    raise UsageError(f"{arch.name} has no pretrained weights to download; pass --weights FILE or --no-pretrained")
