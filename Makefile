@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # once per package. Only that warning is dropped.
 PIP_INSTALL = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-ucr clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(call PIP_INSTALL,-e '.[test]')
 	touch $@ $(VENV)/.installed-demo
 
-# Time series to images; then transfer learning on the bundled digits with offline pretrained
-# EfficientNet-Lite0 (about a minute on 2 CPU cores), and predictions with the result.
+# Time series to images; a classifier trained straight from the GunPoint series, then its test
+# file predicted; transfer learning on the bundled digits; all with offline pretrained
+# EfficientNet-Lite0 (about two minutes on 2 CPU cores).
 demo: $(VENV)/.installed-demo
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TRAIN.tsv demo-out/gunpoint --split train --overwrite
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TEST.tsv demo-out/gunpoint --split valid --overwrite
+	$(BIN)/petclf train samples/GunPoint/GunPoint_TRAIN.tsv --arch tf_efficientnet_lite0 \
+		--out demo-out/gunpoint-series --overwrite
+	$(BIN)/petclf predict series demo-out/gunpoint-series samples/GunPoint/GunPoint_TEST.tsv \
+		--confusion-plot demo-out/gunpoint-series/test_confusion_matrix.png | tail -n 12
 	$(BIN)/petclf train samples/digits --arch tf_efficientnet_lite0 --size 64 --bs 16 --epochs 5 \
 		--out demo-out/digits --overwrite
 	$(BIN)/petclf predict image demo-out/digits samples/digits/0/0000.png samples/digits/3/0003.png \
@@ -35,9 +40,13 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# Every benchmark, one table, written to bench/results/<date>-<machine>.md (about 15 minutes here).
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/bench_tsimage.py
-	$(BIN)/python bench/bench_predict.py
+	$(BIN)/python bench/all.py
+
+# Test accuracy on four UCR/UEA datasets, 3 seeds each: about half an hour on 2 CPU cores.
+bench-ucr: $(VENV)/.installed-test
+	$(BIN)/python bench/ucr.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

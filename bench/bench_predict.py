@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Timing, markdown_table, timed_pair, write_results  # noqa: E402
+from common import Row, report, timed_pair  # noqa: E402
 
 SIZE = 64
 REPEATS = 5
@@ -76,7 +76,7 @@ def cold(command: list[str], peaks: list[float]) -> None:
     peaks.append(usage.ru_maxrss / 1e6)  # ru_maxrss is in KB on Linux
 
 
-def cold_row(petclf_model: Path, exported: Path, image: Path) -> list[str]:
+def cold_row(petclf_model: Path, exported: Path, image: Path) -> Row:
     petclf_bin = str(Path(sys.executable).parent / "petclf")
     script = ("import warnings; warnings.filterwarnings('ignore')\n"
               "from fastai.vision.all import load_learner\n"
@@ -86,12 +86,12 @@ def cold_row(petclf_model: Path, exported: Path, image: Path) -> list[str]:
         lambda: cold([petclf_bin, "predict", "image", str(petclf_model), str(image), "-q"], our_peaks),
         lambda: cold([sys.executable, "-c", script], their_peaks), repeats=REPEATS)
     our_peak, their_peak = max(our_peaks), max(their_peaks)
-    return ["predict 1 image, cold process", f"{ours}, {our_peak:.2f} GB",
-            f"fastai load_learner + predict {theirs}, {their_peak:.2f} GB",
-            f"**{ours.median / theirs.median:.2f}×** time", f"{our_peak / their_peak:.2f}× memory"]
+    ratio = ours.median / theirs.median
+    return Row("predict 1 image, cold process", ours, "fastai load_learner + predict", theirs, ratio, "time",
+               "≤ 0.5×", ratio <= 0.5, f"peak memory {our_peak:.2f} vs {their_peak:.2f} GB ({our_peak / their_peak:.2f}×)")
 
 
-def warm_row(petclf_model: Path, images: list[Path]) -> list[str]:
+def warm_row(petclf_model: Path, images: list[Path]) -> Row:
     import numpy as np
     import torch
 
@@ -110,23 +110,20 @@ def warm_row(petclf_model: Path, images: list[Path]) -> list[str]:
 
     ours, theirs = timed_pair(lambda: predict_images(classifier, images, bs=64), plain_forward,
                               repeats=REPEATS)
-    n = len(images)
-    return [f"predict {n} images, warm", f"{ours} = {n / ours.median:,.0f} images/s",
-            f"plain torch forward {theirs} = {n / theirs.median:,.0f} images/s",
-            f"**{theirs.median / ours.median:.2f}×** throughput", "decoding included in petclf's time"]
+    n, ratio = len(images), theirs.median / ours.median
+    return Row(f"predict {n} images, warm", ours, "plain batched torch forward", theirs, ratio, "throughput",
+               "≥ 0.9×", ratio >= 0.9,
+               f"{n / ours.median:,.0f} vs {n / theirs.median:,.0f} images/s; petclf's time includes decoding")
 
 
-def main() -> None:
+def rows() -> list[Row]:
     os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # as the petclf command sets it
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         images = write_digits(scratch / "digits", 1000)
         petclf_model, exported = make_models(scratch, scratch / "digits")
-        rows = [cold_row(petclf_model, exported, images[3]), warm_row(petclf_model, images)]
-    table = markdown_table(["task", "petclf median (min–max)", "reference median (min–max)", "ratio", "note"], rows)
-    print(table)
-    print(f"\nwritten to {write_results('predict', table)}")
+        return [cold_row(petclf_model, exported, images[3]), warm_row(petclf_model, images)]
 
 
 if __name__ == "__main__":
-    main()
+    report("predict", rows())

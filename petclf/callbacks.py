@@ -84,3 +84,14 @@ class InMemoryLRFinder(LRFinder):
     def after_fit(self):
         self.learn.opt.zero_grad()
         self.learn.model.load_state_dict(self.saved)
+
+
+class SeriesAugment(Callback):
+    """Window slicing on each training batch of series, before the model's GafStem sees it
+    (see ``seriesnet.window_slice`` for why this and not image augmentation)."""
+
+    def before_batch(self):
+        if self.training:
+            from petclf.seriesnet import window_slice
+
+            self.learn.xb = (window_slice(self.xb[0]),)

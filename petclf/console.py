@@ -49,13 +49,18 @@ class _RateColumn(ProgressColumn):
 
 @contextmanager
 def progress(description: str, total: int, unit: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr; yields ``advance(n)``. Hidden with ``quiet``."""
+    """A progress bar on stderr; yields ``advance(n)``. Hidden with ``quiet``, and taken off the
+    screen when the work fails, so that the error is the only line left."""
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    _RateColumn(unit), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                    console=err, disable=quiet)
     with bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+        try:
+            yield lambda n=1: bar.advance(task, n)
+        except BaseException:
+            bar.remove_task(task)
+            raise
 
 
 class EpochBoard:

@@ -35,13 +35,11 @@ class LabelSource:
     pets: bool = False
 
 
-@dataclass(frozen=True)
-class LabelledImages:
-    files: list[Path]
+class LabelledSplit:
+    """Labelled items split for training: ``labels`` (one per item) and ``valid`` (indices)."""
+
     labels: list[str]
-    valid: list[int]  # indices into files
-    skipped: int = 0  # files that are not images, or whose name --label-re does not match
-    unreadable: list[Path] = field(default_factory=list)
+    valid: list[int]
 
     @property
     def classes(self) -> list[str]:
@@ -50,7 +48,20 @@ class LabelledImages:
     @property
     def train(self) -> list[int]:
         held = set(self.valid)
-        return [i for i in range(len(self.files)) if i not in held]
+        return [i for i in range(len(self.labels)) if i not in held]
+
+
+@dataclass(frozen=True)
+class LabelledImages(LabelledSplit):
+    files: list[Path]
+    labels: list[str]
+    valid: list[int]  # indices into files
+    skipped: int = 0  # files that are not images, or whose name --label-re does not match
+    unreadable: list[Path] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [str(path) for path in self.files]
 
 
 def image_suffixes() -> set[str]:
@@ -71,7 +82,7 @@ def find_images(data: Path, labels: LabelSource = LabelSource(), valid_pct: floa
         valid = list(range(len(pairs[0][0]), len(files)))
     else:
         files, names = _labelled(data, labels)
-        valid = _random_split(len(files), valid_pct, seed)
+        valid = random_split(len(files), valid_pct, seed)
     return _checked(data, files, names, valid, workers)
 
 
@@ -131,7 +142,7 @@ def _csv_labelled(data: Path, table: Path) -> tuple[list[Path], list[str]]:
     return files, names
 
 
-def _random_split(n: int, valid_pct: float, seed: int) -> list[int]:
+def random_split(n: int, valid_pct: float, seed: int) -> list[int]:
     order = np.random.default_rng(seed).permutation(n)
     return sorted(order[: int(round(n * valid_pct))].tolist())
 

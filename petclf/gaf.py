@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import torch
 
 METHODS = ("gadf", "gasf")
+SCALINGS = ("series", "dataset")
 GRAY = "gray"
 DEFAULT_COLORMAP = "viridis"
 _BMM_CHUNK_BYTES = 32 * 2**20  # output written per matmul: small enough to stay cache-friendly
@@ -33,6 +34,12 @@ def check_method(method: str) -> str:
     if method not in METHODS:
         raise UsageError(f"--method must be one of {', '.join(METHODS)} (got {method!r})")
     return method
+
+
+def check_scaling(scaling: str) -> str:
+    if scaling not in SCALINGS:
+        raise UsageError(f"--scaling must be one of {', '.join(SCALINGS)} (got {scaling!r})")
+    return scaling
 
 
 def check_size(size: int) -> int:
@@ -63,33 +70,41 @@ def resample(x: torch.Tensor, size: int) -> torch.Tensor:
     return (sums / (bounds[1:] - bounds[:-1])).to(x.dtype)
 
 
-def polar(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cosine and sine of the angles of each series (last axis), scaled per series to [-1, 1].
+def polar(x: torch.Tensor, bounds: tuple[torch.Tensor, torch.Tensor] | None = None
+          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cosine and sine of the angles of each series (last axis), scaled to [-1, 1]: per series
+    from its own min and max, or from ``bounds`` (low and high per channel, shape ``(C, 1)``,
+    e.g. a training set's), clipping values beyond them.
 
     Computed in the input's dtype; ``gaf`` passes float64 because sqrt(1 - x^2) magnifies
     float32 rounding near x = +-1 (7e-5 on GunPoint) and these vectors are cheap next to the field.
-    A constant series gets cos = sin = 0, which makes its field exactly zero.
+    A constant series (or channel) gets cos = sin = 0, which makes its field exactly zero.
     """
-    low = x.amin(-1, keepdim=True)
-    span = x.amax(-1, keepdim=True) - low
+    if bounds is None:
+        low = x.amin(-1, keepdim=True)
+        span = x.amax(-1, keepdim=True) - low
+    else:
+        low, span = bounds[0].to(x), (bounds[1] - bounds[0]).to(x)
     flat = span == 0
     cos = ((x - low) / span.masked_fill(flat, 1.0)).mul_(2).sub_(1).clamp_(-1, 1)
     sin = ((1 - cos) * (1 + cos)).clamp_(min=0).sqrt_()
     return cos.masked_fill_(flat, 0.0), sin.masked_fill_(flat, 0.0)
 
 
-def gaf(x: torch.Tensor, size: int | None = None, method: str = "gadf") -> torch.Tensor:
+def gaf(x: torch.Tensor, size: int | None = None, method: str = "gadf",
+        bounds: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """Gramian angular field of each series.
 
     x : tensor, shape = (..., L), any float dtype; the leading axes are kept
         (e.g. ``(n_series, n_channels, L)`` gives one field per channel).
+    bounds : fixed scaling per channel (see ``polar``); None scales each series on its own.
     Returns float32, shape = (..., size, size), values in [-1, 1]. ``size`` defaults to L.
     """
     import torch
 
     check_method(method)
     size = check_size(x.shape[-1] if size is None else size)
-    cos, sin = polar(resample(x.to(torch.float64), size))
+    cos, sin = polar(resample(x.to(torch.float64), size), bounds)
     lead = cos.shape[:-1]
     cos, sin = cos.reshape(-1, size).float(), sin.reshape(-1, size).float()
     if method == "gadf":

@@ -23,6 +23,31 @@ FORMAT = "petclf-model/1"
 MODEL_NAME = "model.safetensors"
 
 
+INPUTS = ("image", "series")
+
+
+@dataclass(frozen=True)
+class SeriesInput:
+    """The series a model reads and how it makes them images (its ``GafStem``)."""
+
+    channels: int
+    length: int
+    method: str  # "gadf" or "gasf"
+    size: int  # side of each channel's field
+    colormap: str
+    scaling: str = "series"  # each series min-max scaled on its own; "dataset": by low/high
+    low: list[float] | None = None  # per channel: the training set's minimum ("dataset" scaling)
+    high: list[float] | None = None
+
+    def bounds(self):
+        """``gaf``'s bounds argument: tensors (C, 1), or None for per-series scaling."""
+        if self.scaling != "dataset":
+            return None
+        import torch
+
+        return torch.tensor(self.low).view(-1, 1), torch.tensor(self.high).view(-1, 1)
+
+
 @dataclass(frozen=True)
 class ModelMeta:
     """What a trained model needs besides its weights."""
@@ -33,7 +58,8 @@ class ModelMeta:
     mean: list[float]
     std: list[float]
     resize: str = "crop"  # fastai Resize(size): the centre square, scaled to size x size (bilinear)
-    input: str = "image"
+    input: str = "image"  # or "series": then ``series`` says which, and the network starts with a GafStem
+    series: SeriesInput | None = None
     versions: dict[str, str] = field(default_factory=dict)
     format: str = FORMAT
 
@@ -47,7 +73,8 @@ class ModelMeta:
             if raw.pop("format", None) != FORMAT:
                 raise ValueError(f"format is not {FORMAT}")
             net = NetSpec(**raw.pop("net"))
-            meta = cls(net=net, **raw)
+            series = raw.pop("series", None)
+            meta = cls(net=net, series=None if series is None else SeriesInput(**series), **raw)
             _check(meta)
             return meta
         except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -63,6 +90,27 @@ def _check(meta: ModelMeta) -> None:
         raise ValueError("bad image size or resize method")
     if meta.net.source not in ("torchvision", "timm"):
         raise ValueError("unknown network source")
+    if meta.input not in INPUTS or (meta.input == "series") != (meta.series is not None):
+        raise ValueError("input is neither images nor described series")
+    if meta.series is not None:
+        _check_series(meta.series)
+
+
+def _check_series(series: SeriesInput) -> None:
+    from petclf import gaf
+
+    if not all(isinstance(v, int) and v > 0 for v in (series.channels, series.length, series.size)):
+        raise ValueError("series channels, length and size must be positive integers")
+    if series.method not in gaf.METHODS or not isinstance(series.colormap, str):
+        raise ValueError("unknown series method or colormap")
+    if series.scaling not in gaf.SCALINGS:
+        raise ValueError("unknown series scaling")
+    if series.scaling == "dataset" and not (
+            isinstance(series.low, list) and isinstance(series.high, list)
+            and len(series.low) == len(series.high) == series.channels
+            and all(isinstance(v, (int, float)) for v in series.low + series.high)
+            and all(lo <= hi for lo, hi in zip(series.low, series.high))):
+        raise ValueError("dataset scaling needs low <= high for each channel")
 
 
 def save_model(path: Path, state: dict[str, torch.Tensor], meta: ModelMeta) -> None:

@@ -1,9 +1,10 @@
-"""Classify images with a model file.
+"""Classify images or series with a model file.
 
 The network is rebuilt from the file's metadata and its weights loaded from safetensors: no
 pickle, no fastai (whose import alone takes ~10 s). Images are prepared as fastai prepares a
 validation batch for ``Resize(size)``: RGB, the centred square crop, bilinear resize, /255,
-normalised, so predictions match those made at the end of training.
+normalised, so predictions match those made at the end of training. Series go to the model
+as they are: its ``GafStem`` makes their images, as it did in training.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from petclf.data import IMAGE_ERRORS, image_suffixes
 from petclf.device import resolve_device
 from petclf.errors import DataError, UsageError
 from petclf.modelfile import ModelMeta, read_model
+from petclf.series import SeriesSet
 
 if TYPE_CHECKING:
     import torch
@@ -43,14 +45,42 @@ class Prediction:
     error: str | None = None
 
 
-def load_classifier(path: Path, device: str = "auto") -> Classifier:
+@dataclass(frozen=True)
+class Score:
+    """Predictions against known labels."""
+
+    accuracy: float
+    classes: list[str]  # the model's, then any label it does not know
+    matrix: list[list[int]]  # counts: true label (rows) by predicted label (columns)
+
+
+def score(true: list[str], predicted: list[str], classes: list[str]) -> Score:
+    classes = list(classes) + sorted(set(true) - set(classes))
+    at = {label: i for i, label in enumerate(classes)}
+    matrix = [[0] * len(classes) for _ in classes]
+    for t, p in zip(true, predicted):
+        matrix[at[t]][at[p]] += 1
+    right = sum(t == p for t, p in zip(true, predicted))
+    return Score(right / len(true), classes, matrix)
+
+
+def load_classifier(path: Path, device: str = "auto", input: str = "image") -> Classifier:
+    """The model in ``path`` (a model file or run folder), which must classify ``input``."""
     from petclf.network import rebuild
     from petclf.weights import load_into
 
     state, meta = read_model(path)
-    if meta.input != "image":
-        raise UsageError(f"{path}: this model classifies {meta.input}, not images")
+    if meta.input != input:
+        plural = {"image": "images", "series": "series"}
+        raise UsageError(f"{path}: this model classifies {plural[meta.input]}, not {plural[input]} "
+                         f"(use petclf predict {meta.input})")
     model = rebuild(meta.net)
+    if meta.series is not None:
+        from petclf.seriesnet import GafStem, series_classifier
+
+        field = meta.series
+        stem = GafStem(field.method, field.size, field.colormap, meta.mean, meta.std, field.bounds())
+        model = series_classifier(stem, model)
     load_into(model, state, str(path))
     torch_device = resolve_device(device)
     return Classifier(model.eval().to(torch_device), meta, torch_device)
@@ -117,6 +147,29 @@ def predict_images(classifier: Classifier, files: list[Path], bs: int = 64, top_
                     results[path] = Prediction(path, [(meta.classes[c], q) for c, q in zip(i, p)])
             advance(len(batch))
     return [results[path] for path in files]
+
+
+def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, advance=lambda n: None):
+    """Class probabilities ``(n, n_classes)`` (float32 tensor on the CPU) for each series."""
+    import torch
+
+    if bs < 1:
+        raise UsageError("--bs must be at least 1")
+    want = classifier.meta.series
+    (_, channels, length) = series.X.shape
+    if (channels, length) != (want.channels, want.length):
+        hint = {want.length - 1: " (if the file has no label column, pass --no-labels)",
+                want.length + 1: " (if its first column is the label, leave out --no-labels)"}.get(length, "")
+        raise DataError(series.source, f"series are {channels} channel(s) x {length} values; the model "
+                                       f"was trained on {want.channels} x {want.length}{hint}")
+    X = torch.from_numpy(series.X)
+    probs = []
+    with torch.inference_mode():
+        for start in range(0, len(X), bs):
+            batch = X[start:start + bs].to(classifier.device)
+            probs.append(classifier.model(batch).float().softmax(1).cpu())
+            advance(len(batch))
+    return torch.cat(probs)
 
 
 def _decoded_batches(files: list[Path], size: int, bs: int,

@@ -23,9 +23,9 @@ from typing import Callable
 import numpy as np
 
 from petclf.errors import DataError, UsageError
+from petclf.inputs import SERIES_SUFFIXES as SUFFIXES
 
 DELIMITED = (".tsv", ".txt", ".csv")
-SUFFIXES = (*DELIMITED, ".npy", ".npz", ".ts")
 
 
 @dataclass(frozen=True)

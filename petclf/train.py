@@ -4,10 +4,14 @@
     model.safetensors      weights + metadata (see modelfile.py); all predict needs
     history.csv            one row per epoch
     metrics.json           the final validation numbers and how they were reached
-    valid_predictions.csv  each validation image: label, prediction, confidence
+    valid_predictions.csv  each validation image (or series): label, prediction, confidence
     confusion_matrix.png   the validation confusion matrix
     lr_find.png            the learning-rate finder's curve, when it chose the rate
     args.json              the options of the run
+
+The data are labelled images (data.py) or labelled series (seriesdata.py). Series train the
+same image classifier behind a ``GafStem`` that makes their GAF images per batch on the
+training device (seriesnet.py); augmentation then stretches the series' time axis.
 
 The run folder is written under a temporary name and appears only when complete.
 """
@@ -16,15 +20,19 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from petclf import console, network
+from petclf import console, inputs, network
 from petclf.atomic import atomic_dir, atomic_file
 from petclf.data import LabelledImages
 from petclf.device import resolve_device, resolve_precision
 from petclf.errors import PetclfError
-from petclf.modelfile import MODEL_NAME, ModelMeta, save_model
+from petclf.gaf import DEFAULT_COLORMAP, check_scaling
+from petclf.modelfile import MODEL_NAME, ModelMeta, SeriesInput, save_model
+from petclf.seriesdata import LabelledSeries
+
+Labelled = LabelledImages | LabelledSeries
 
 SUGGESTIONS = ("valley", "slide", "minimum", "steep")
 
@@ -34,11 +42,11 @@ class TrainOptions:
     arch: str = "resnet34"
     pretrained: bool = True
     weights: Path | None = None
-    epochs: int = 1
+    epochs: int | None = None  # None: the default for the data (inputs.py), as for size and bs
     freeze_epochs: int = 1
-    lr: float | None = None  # None: the finder's valley suggestion
-    size: int = 224
-    bs: int = 64
+    lr: float | None = None  # None: for images the finder's valley suggestion, for series 1e-2
+    size: int | None = None
+    bs: int | None = None
     augment: bool = True
     early_stop: int | None = None  # patience in epochs
     seed: int = 42
@@ -46,6 +54,9 @@ class TrainOptions:
     precision: str = "auto"
     workers: int = 0
     lr_find_iters: int = 100
+    method: str = "gadf"  # series only: how each series becomes an image
+    colormap: str = DEFAULT_COLORMAP
+    scaling: str = "series"  # or "dataset": the training series' min and max per channel
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,10 @@ class TrainReport:
     history: list[dict] = field(default_factory=list)
 
 
-def lr_find(images: LabelledImages, options: TrainOptions, plot: Path | None = None,
+def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
             quiet: bool = False) -> LrFinding:
     """fastai's learning-rate finder on the model ``train`` would start from."""
-    learn, _, _ = _learner(images, options, quiet)
+    learn, _, _ = _learner(data, with_defaults(options, data), quiet)
     finding = _find_lr(learn, options.lr_find_iters)
     if plot is not None:
         from petclf.plots import save_lr_plot
@@ -75,28 +86,36 @@ def lr_find(images: LabelledImages, options: TrainOptions, plot: Path | None = N
     return finding
 
 
-def train(images: LabelledImages, options: TrainOptions, out: Path, overwrite: bool = False,
+def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = False,
           quiet: bool = False) -> TrainReport:
     from petclf.callbacks import Board, KeepBest
 
+    lr_source = "--lr" if options.lr is not None else f"default for {_kind(data)}"
+    options = with_defaults(options, data)
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        learn, meta, origin = _learner(images, options, quiet)
+        learn, meta, origin = _learner(data, options, quiet)
         finding = None
         lr = options.lr
         if lr is None:
             finding = _find_lr(learn, options.lr_find_iters)
-            lr = finding.suggestions["valley"]
+            lr, lr_source = finding.suggestions["valley"], "finder (valley)"
             _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
         keep = KeepBest(options.early_stop, quiet)
         with console.EpochBoard(quiet) as display:
             board = Board(display)
             learn.fine_tune(options.epochs, base_lr=lr, freeze_epochs=options.freeze_epochs, cbs=[board, keep])
         keep.restore(learn.model)
-        metrics = _write_run(tmp, learn, images, meta, options, board.rows, finding)
-        metrics.update(lr=lr, lr_source="--lr" if options.lr else "finder (valley)", weights=origin,
-                       best_epoch=keep.best_epoch)
+        metrics = _write_run(tmp, learn, data, meta, options, board.rows, finding)
+        metrics.update(lr=lr, lr_source=lr_source, weights=origin, best_epoch=keep.best_epoch)
         _write_json(tmp / "metrics.json", metrics)
     return TrainReport(Path(out), metrics, board.rows)
+
+
+def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
+    """``options`` with each unset size, epochs, bs and lr taken from the defaults for ``data``."""
+    base = inputs.SERIES if isinstance(data, LabelledSeries) else inputs.IMAGES
+    unset = {f.name: getattr(base, f.name) for f in fields(base) if getattr(options, f.name) is None}
+    return replace(options, **unset)
 
 
 def _say(quiet: bool, message: str) -> None:
@@ -104,12 +123,12 @@ def _say(quiet: bool, message: str) -> None:
         console.note(message)
 
 
-def _learner(images: LabelledImages, options: TrainOptions, quiet: bool):
+def _learner(data: Labelled, options: TrainOptions, quiet: bool):
     """The Learner, the model's metadata, and where its starting weights came from."""
     from fastai.vision.all import (CrossEntropyLossFlat, Learner, ProgressCallback, accuracy,
                                    error_rate, params, set_seed)
 
-    from petclf import data, weights
+    from petclf import weights
     from petclf.backbones import find_arch
 
     device = resolve_device(options.device)
@@ -118,14 +137,15 @@ def _learner(images: LabelledImages, options: TrainOptions, quiet: bool):
     start = weights.resolve(arch, options.weights) if options.pretrained else None
     origin = start.origin if start else "random (--no-pretrained)"
     set_seed(options.seed, reproducible=True)
-    model, spec = network.build(arch, len(images.classes), start)
-    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(images.train)} training and "
-                f"{len(images.valid)} validation images in {len(images.classes)} classes on {device} ({precision})")
+    model, spec = network.build(arch, len(data.classes), start)
+    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
+                f"{len(data.valid)} validation {_kind(data)} in {len(data.classes)} classes on {device} ({precision})")
     mean, std = network.normalization(arch)
-    dls = data.dataloaders(images, options.size, options.bs, mean, std, options.augment,
-                           options.workers, device, options.seed)
+    meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
+                     std=list(std), versions=_versions(), **_input(data, options))
+    model, dls, cbs = _model_and_batches(data, model, meta, options, device)
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=[error_rate, accuracy],
-                    splitter=lambda m: [params(m[0]), params(m[1])])
+                    splitter=lambda m: [params(m[-2]), params(m[-1])], cbs=cbs)  # body, head
     learn.remove_cb(ProgressCallback)
     learn.logger = lambda *_: None
     if precision == "fp16":
@@ -134,9 +154,40 @@ def _learner(images: LabelledImages, options: TrainOptions, quiet: bool):
         learn.to_bf16()
     if options.pretrained:
         learn.freeze()
-    meta = ModelMeta(net=spec, classes=images.classes, image_size=options.size, mean=list(mean),
-                     std=list(std), versions=_versions())
     return learn, meta, origin
+
+
+def _kind(data: Labelled) -> str:
+    return "series" if isinstance(data, LabelledSeries) else "images"
+
+
+def _input(data: Labelled, options: TrainOptions) -> dict:
+    """The ModelMeta fields that say what the model reads."""
+    if not isinstance(data, LabelledSeries):
+        return {}
+    channels, length = data.shape
+    bounds = {}
+    if check_scaling(options.scaling) == "dataset":
+        train = data.X[data.train]
+        bounds = {"low": train.min(axis=(0, 2)).tolist(), "high": train.max(axis=(0, 2)).tolist()}
+    return {"input": "series", "series": SeriesInput(channels, length, options.method, options.size,
+                                                     options.colormap, options.scaling, **bounds)}
+
+
+def _model_and_batches(data: Labelled, model, meta: ModelMeta, options: TrainOptions, device):
+    """The model to train, its DataLoaders, and the callbacks that feed it."""
+    if not isinstance(data, LabelledSeries):
+        from petclf.data import dataloaders
+
+        return model, dataloaders(data, options.size, options.bs, meta.mean, meta.std, options.augment,
+                                  options.workers, device, options.seed), []
+    from petclf import seriesdata
+    from petclf.callbacks import SeriesAugment
+    from petclf.seriesnet import GafStem, series_classifier
+
+    stem = GafStem(options.method, options.size, options.colormap, meta.mean, meta.std, meta.series.bounds())
+    dls = seriesdata.dataloaders(data, options.bs, device, options.seed)
+    return series_classifier(stem, model), dls, [SeriesAugment()] if options.augment else []
 
 
 def _find_lr(learn, iters: int) -> LrFinding:
@@ -165,35 +216,43 @@ def _find_lr(learn, iters: int) -> LrFinding:
                      lrs.tolist(), losses.tolist())
 
 
-def _write_run(folder: Path, learn, images: LabelledImages, meta: ModelMeta, options: TrainOptions,
+def _write_run(folder: Path, learn, data: Labelled, meta: ModelMeta, options: TrainOptions,
                history: list[dict], finding: LrFinding | None) -> dict:
-    import torch
+    import numpy as np
 
     from petclf import plots
+    from petclf.predict import score
 
     probs, targets, losses = learn.get_preds(dl=learn.dls.valid, with_loss=True)  # loss from the logits
-    probs, targets = probs.float(), targets.long()
-    confidence, predicted = probs.max(1)
-    n = len(meta.classes)
-    matrix = torch.bincount(targets * n + predicted, minlength=n * n).reshape(n, n)
+    confidence, predicted = probs.float().max(1)
+    scored = score([meta.classes[t] for t in targets.tolist()], [meta.classes[p] for p in predicted.tolist()],
+                   meta.classes)
     save_model(folder / MODEL_NAME, learn.model.state_dict(), meta)
     _write_csv(folder / "history.csv", history)
+    item = "file" if meta.input == "image" else "series"
     _write_csv(folder / "valid_predictions.csv", [
-        {"file": str(images.files[i]), "label": meta.classes[t], "predicted": meta.classes[p], "confidence": round(c, 6)}
-        for i, t, p, c in zip(images.valid, targets.tolist(), predicted.tolist(), confidence.tolist())])
-    plots.save_confusion_matrix(matrix.numpy(), meta.classes, folder / "confusion_matrix.png")
+        {item: data.names[i], "label": meta.classes[t], "predicted": meta.classes[p], "confidence": round(c, 6)}
+        for i, t, p, c in zip(data.valid, targets.tolist(), predicted.tolist(), confidence.tolist())])
+    plots.save_confusion_matrix(np.array(scored.matrix), meta.classes, folder / "confusion_matrix.png")
     if finding is not None:
         plots.save_lr_plot(finding.lrs, finding.losses, finding.points, folder / "lr_find.png")
     _write_json(folder / "args.json", {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()})
     seconds = sum(row["seconds"] for row in history)
-    return {"accuracy": float((predicted == targets).float().mean()),
-            "error_rate": float((predicted != targets).float().mean()),
+    kind = _kind(data)
+    return {"accuracy": scored.accuracy, "error_rate": 1 - scored.accuracy,
             "valid_loss": float(losses.float().mean()),
-            "epochs": len(history), "classes": meta.classes, "train_images": len(images.train),
-            "valid_images": len(images.valid), "skipped_files": images.skipped,
-            "unreadable_images": [str(p) for p in images.unreadable], "seconds": round(seconds, 2),
-            "train_images_per_second": round(len(images.train) * len(history) / seconds, 2) if seconds else None,
+            "epochs": len(history), "classes": meta.classes, "input": meta.input,
+            f"train_{kind}": len(data.train), f"valid_{kind}": len(data.valid), **_data_facts(data),
+            "seconds": round(seconds, 2),
+            f"train_{kind}_per_second": round(len(data.train) * len(history) / seconds, 2) if seconds else None,
             "device": str(learn.dls.device), "arch": meta.net.arch}
+
+
+def _data_facts(data: Labelled) -> dict:
+    if isinstance(data, LabelledSeries):
+        channels, length = data.shape
+        return {"channels": channels, "length": length}
+    return {"skipped_files": data.skipped, "unreadable_images": [str(p) for p in data.unreadable]}
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

@@ -97,3 +97,22 @@ def test_to_rgb_tiles_channels_row_by_row_and_maps_extremes():
     assert rgb[0, 0, 4, 0] == 255    # channel 1, top right: +1 -> white
     assert rgb[0, 4, 0, 0] == 128    # channel 2, bottom left: 0 -> mid grey
     assert rgb[0, 4, 4].sum() == 0   # the unused fourth tile stays black
+
+
+def test_dataset_bounds_keep_amplitude_and_clip_beyond_them():
+    t = torch.linspace(0, 6.28, 64)
+    quiet, loud = 0.1 * torch.sin(t), 2.0 * torch.sin(t)
+    X = torch.stack([quiet, loud])[:, None]  # 2 series, 1 channel
+    per_series = gaf(X, 32)
+    assert torch.allclose(per_series[0], per_series[1], atol=1e-5)  # amplitude is lost...
+    bounds = (torch.tensor([[-1.0]]), torch.tensor([[1.0]]))
+    fixed = gaf(X, 32, bounds=bounds)
+    assert fixed[0].abs().max() < 0.25 < fixed[1].abs().max()  # ...unless the bounds are fixed
+    clipped = torch.stack([quiet, loud.clamp(-1, 1)])[:, None]  # at full length: no PAA in between
+    assert torch.allclose(gaf(X, bounds=bounds), gaf(clipped, bounds=bounds), atol=1e-6)
+
+
+def test_a_channel_with_equal_bounds_gives_a_zero_field():
+    bounds = (torch.tensor([[0.0], [3.0]]), torch.tensor([[1.0], [3.0]]))
+    fields = gaf(torch.rand(2, 2, 20), 8, bounds=bounds)
+    assert fields[:, 1].abs().max() == 0 and fields[:, 0].abs().max() > 0

@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import save_file
 
 from petclf.errors import DataError
-from petclf.modelfile import ModelMeta, read_model, save_model
+from petclf.modelfile import ModelMeta, SeriesInput, read_model, save_model
 from petclf.network import NetSpec
 
 META = ModelMeta(net=NetSpec("resnet18", "torchvision", 2, 512, True, 8), classes=["cat", "dog"],
@@ -17,6 +17,15 @@ def test_metadata_round_trips_through_the_file(tmp_path):
     save_model(tmp_path / "m.safetensors", {"w": torch.arange(6.0).reshape(2, 3)}, META)
     state, meta = read_model(tmp_path / "m.safetensors")
     assert meta == META and torch.equal(state["w"], torch.arange(6.0).reshape(2, 3))
+
+
+SERIES_META = ModelMeta(net=META.net, classes=["1", "2"], image_size=64, mean=[0.5] * 3, std=[0.5] * 3,
+                        input="series", series=SeriesInput(6, 100, "gadf", 64, "viridis"))
+
+
+def test_series_metadata_round_trips_through_the_file(tmp_path):
+    save_model(tmp_path / "m.safetensors", {"w": torch.zeros(1)}, SERIES_META)
+    assert read_model(tmp_path / "m.safetensors")[1] == SERIES_META
 
 
 def mangled(**changes):
@@ -33,6 +42,18 @@ def mangled(**changes):
     (mangled(std=[0.0, 1.0, 1.0]), "mean/std do not match the input channels"),
     (mangled(net={"arch": "x"}), "petclf metadata is malformed"),
     (mangled(image_size=-3), "bad image size or resize method"),
+    (mangled(input="series"), "input is neither images nor described series"),
+    (mangled(input="audio"), "input is neither images nor described series"),
+    (mangled(input="series", series={"channels": 1, "length": 150, "method": "mtf", "size": 64,
+                                     "colormap": "viridis"}), "unknown series method or colormap"),
+    (mangled(input="series", series={"channels": 0, "length": 150, "method": "gadf", "size": 64,
+                                     "colormap": "viridis"}), "channels, length and size must be positive"),
+    (mangled(input="series", series={"channels": 1}), "petclf metadata is malformed"),
+    (mangled(input="series", series={"channels": 1, "length": 9, "method": "gadf", "size": 8,
+                                     "colormap": "gray", "scaling": "dataset", "low": [2.0], "high": [1.0]}),
+     "dataset scaling needs low <= high for each channel"),
+    (mangled(input="series", series={"channels": 1, "length": 9, "method": "gadf", "size": 8,
+                                     "colormap": "gray", "scaling": "robust"}), "unknown series scaling"),
 ])
 def test_malformed_metadata_is_refused(tmp_path, text, err_msg):
     save_file({"w": torch.zeros(1)}, str(tmp_path / "m.safetensors"), metadata={"petclf": text})

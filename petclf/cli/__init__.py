@@ -1,0 +1,25 @@
+"""The command line: parse options, call one library function, print its result.
+
+One module per command group; each registers its commands on the shared ``app`` and keeps
+heavy imports (torch, fastai) inside the commands, so ``petclf --help`` stays fast.
+"""
+
+import os
+import warnings
+
+from petclf.cli import predict, train, tsimage  # noqa: F401  (they register their commands)
+from petclf.cli._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    # Large tensors (GAF batches, activations) on transparent huge pages: PyTorch reads this at
+    # its first large allocation. Without it, first-touch page faults cost more than the GADF
+    # maths itself (0.64 s vs 0.16 s for 1000 fields of 570 x 570 on a 2-core machine).
+    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+    # Deprecation notices raised while fastai imports (torch.jit.script, pandas options) are
+    # for fastai's developers, not petclf's users.
+    warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
+    warnings.filterwarnings("ignore", module=r"fastai\.")
+    app()

@@ -1,0 +1,89 @@
+"""The Typer application and its error reporting.
+
+Every error ends here as one line on stderr and an exit code: 2 for a wrong command line
+(option, path, refusal to overwrite), 1 for a failure, 130 for Ctrl-C. ``--debug`` (or
+``PETCLF_DEBUG=1``) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from petclf import __version__, console
+from petclf.errors import PetclfError
+
+
+@dataclass
+class _Settings:
+    debug: bool = bool(os.environ.get("PETCLF_DEBUG"))
+
+
+class _ReportingGroup(TyperGroup):
+    """Runs a command and turns whatever it raises into one line and an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        settings = _Settings()
+        try:
+            returned = super().main(args, prog_name, complete_var, standalone_mode=False, obj=settings, **extra)
+            code = returned if isinstance(returned, int) else 0  # click returns typer.Exit's code here
+        except typer.Exit as done:
+            code = done.exit_code
+        except typer.TyperException as error:  # Typer's (vendored click's) usage errors
+            code = _report(error.format_message(), error.exit_code, settings.debug)
+        except PetclfError as error:
+            code = _report(str(error), error.exit_code, settings.debug)
+        except (KeyboardInterrupt, typer.Abort):
+            code = _report("interrupted", 130, settings.debug)
+        except Exception as error:  # the last resort: a bug, or an error we did not foresee
+            code = _report(f"unexpected {type(error).__name__}: {error} "
+                           "(run `petclf --debug ...` to see where)", 1, settings.debug)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _report(message: str, code: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    console.error(message)
+    return code
+
+
+app = typer.Typer(
+    cls=_ReportingGroup,
+    help="Transfer learning with fastai from the command line.\n\n"
+         "[bold]petclf train[/] fine-tunes a pretrained backbone on labelled images or time series, "
+         "[bold]petclf predict image[/] / [bold]predict series[/] classify with the result, and "
+         "[bold]petclf tsimage[/] turns time series into images. "
+         "Every command has its own --help with examples.",
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.result(f"petclf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (also PETCLF_DEBUG=1).")] = False,
+) -> None:
+    ctx.obj.debug = ctx.obj.debug or debug
+    if ctx.invoked_subcommand is None:
+        console.result(ctx.get_help())

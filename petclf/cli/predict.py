@@ -1,0 +1,114 @@
+"""``petclf predict image`` and ``petclf predict series``."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from petclf import console
+from petclf.cli._app import app
+from petclf.cli.options import Batch, Device, LabelCol, ModelPath, NoLabels, Quiet
+
+predict_app = typer.Typer(help="Classify with a trained model.", invoke_without_command=True,
+                          rich_markup_mode="rich")
+app.add_typer(predict_app, name="predict")
+
+
+@predict_app.callback()
+def _predict(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        console.result(ctx.get_help())
+
+
+@predict_app.command("image", epilog="[bold]Examples[/]\n\n"
+                                     "  petclf predict image runs/digits samples/digits/3\n\n"
+                                     "  petclf predict image runs/pets/model.safetensors cat.jpg --top-k 3 --json")
+def predict_image(
+    model: ModelPath,
+    files: Annotated[list[Path], typer.Argument(metavar="FILES_OR_DIRS...", show_default=False,
+                                                help="Images, or folders searched recursively.")],
+    bs: Batch = 64,
+    top_k: Annotated[int, typer.Option(help="How many classes to show per image.")] = 1,
+    device: Device = "auto",
+    quiet: Quiet = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per image.")] = False,
+) -> None:
+    """Classify images with a trained model; an unreadable image is reported and the rest go on (exit 1 if any failed)."""
+    from petclf.predict import image_files, load_classifier, predict_images
+
+    images = image_files(files)
+    classifier = load_classifier(model, device)
+    with console.progress("predict", total=len(images), unit="images", quiet=quiet or json_) as advance:
+        predictions = predict_images(classifier, images, bs=bs, top_k=top_k, advance=advance)
+    failed = [p for p in predictions if p.error]
+    if json_:
+        console.print_json([{"file": str(p.file), "error": p.error} if p.error else
+                            {"file": str(p.file), "label": p.top[0][0], "probability": p.top[0][1],
+                             "top": [{"label": label, "probability": q} for label, q in p.top]}
+                            for p in predictions])
+    else:
+        console.table("predictions", ["file", "label", "probability"] + (["top"] if top_k > 1 else []),
+                      [[p.file, p.top[0][0], f"{p.top[0][1]:.4f}"] +
+                       ([", ".join(f"{label} {q:.3f}" for label, q in p.top)] if top_k > 1 else [])
+                       for p in predictions if not p.error])
+    for prediction in failed:
+        console.error(prediction.error)
+    if failed:
+        raise typer.Exit(1)
+
+
+@predict_app.command("series", epilog="[bold]Examples[/]\n\n"
+                                      "  petclf predict series runs/gunpoint GunPoint_TEST.tsv\n\n"
+                                      "  petclf predict series runs/motions BasicMotions_TEST.ts --json\n\n"
+                                      "  petclf predict series runs/gunpoint new.csv --no-labels")
+def predict_series(
+    model: ModelPath,
+    file: Annotated[Path, typer.Argument(metavar="FILE", show_default=False, help=(
+        "Series file (.tsv/.txt/.csv/.npy/.npz/.ts) of the channels and length the model was trained on."))],
+    label_col: LabelCol = "0",
+    no_labels: NoLabels = False,
+    bs: Batch = 64,
+    device: Device = "auto",
+    confusion_plot: Annotated[Optional[Path], typer.Option(help="Also save the confusion matrix as a PNG "
+                                                                "(labelled files).", show_default=False)] = None,
+    quiet: Quiet = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object: predictions, accuracy, "
+                                                       "confusion matrix.")] = False,
+) -> None:
+    """Classify each series (row) of a file with a model trained on series.
+
+    When the file has labels, also prints the accuracy and the confusion matrix (true labels in rows).
+    """
+    from petclf.predict import load_classifier, predict_series as classify, score
+    from petclf.series import read_series
+
+    classifier = load_classifier(model, device, input="series")
+    series = read_series(file, label_col=None if no_labels else label_col)
+    with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_) as advance:
+        probs = classify(classifier, series, bs=bs, advance=advance)
+    confidence, index = probs.max(1)
+    classes = classifier.meta.classes
+    predicted = [classes[i] for i in index.tolist()]
+    scored = score(series.labels, predicted, classes) if series.labels else None
+    rows = [{"row": row, "label": label, "probability": p} for row, (label, p) in
+            enumerate(zip(predicted, confidence.tolist()))]
+    for row, true in zip(rows, series.labels or []):
+        row["true_label"] = true
+    if json_:
+        console.print_json({"model": str(model), "file": str(file), "predictions": rows,
+                            "accuracy": scored and scored.accuracy,
+                            "confusion_matrix": scored and {"classes": scored.classes, "counts": scored.matrix}})
+    else:
+        header = ["row", "label", "probability"] + (["true label"] if scored else [])
+        console.table("predictions", header, [[r["row"], r["label"], f"{r['probability']:.4f}"] +
+                                              ([r["true_label"]] if scored else []) for r in rows])
+    if scored and not json_:
+        console.table("confusion matrix", ["true \\ predicted", *scored.classes],
+                      [[label, *counts] for label, counts in zip(scored.classes, scored.matrix)])
+        console.result(f"accuracy {scored.accuracy:.4f} ({round(scored.accuracy * len(rows))}/{len(rows)})")
+    if scored and confusion_plot:
+        import numpy as np
+
+        from petclf.plots import save_confusion_matrix
+
+        save_confusion_matrix(np.array(scored.matrix), scored.classes, confusion_plot)

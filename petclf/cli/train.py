@@ -1,0 +1,171 @@
+"""``petclf train`` and ``petclf lr-find``, on an image folder or a series file."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from petclf import console, inputs
+from petclf.cli._app import app
+from petclf.cli.options import (ArchName, Colormap, Device, GafMethod, GafScaling, Json, LabelCol, Method,
+                                Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers)
+from petclf.errors import UsageError
+
+I, S = inputs.IMAGES, inputs.SERIES
+
+# Options shared by train and lr-find: declared once, used by both signatures.
+Data = Annotated[Path, typer.Argument(metavar="DATA", show_default=False, help=(
+    "Folder of images: DATA/<label>/<image>, or DATA/train/<label>/… + DATA/valid/<label>/… "
+    "(what tsimage --split writes). Or a series file (.tsv/.txt/.csv/.npy/.npz/.ts, as tsimage "
+    "reads), made into GAF images on the fly."))]
+Valid = Annotated[Optional[Path], typer.Option(help="Series only: a validation file (e.g. a UCR _TEST "
+                                                    "file) instead of --valid-pct.", show_default=False)]
+ValidPct = Annotated[float, typer.Option(help="Share held out for validation (unless DATA/valid or --valid).")]
+LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
+                                                     r"e.g. '^(.*)_\\d+\\.jpg$'.")]
+Pets = Annotated[bool, typer.Option("--pets", help="The fast.ai book's Oxford-IIIT Pets rule: a file name "
+                                                   "starting upper-case is a cat, else a dog.")]
+CsvLabels = Annotated[Optional[Path], typer.Option("--csv", help="CSV with a header row: file (relative "
+                                                                 "to DATA), label.")]
+Size = Annotated[Optional[int], typer.Option(
+    help=f"Image side in pixels \\[default: {I.size}; series: {S.size}, per channel].", show_default=False)]
+Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; series: {S.bs}].",
+                                           show_default=False)]
+
+
+def _load(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optional[str], pets: bool,
+          csv: Optional[Path], label_col: str, seed: int, quiet: bool):
+    """LabelledSeries for a series file, LabelledImages for a folder."""
+    if inputs.is_series_file(data):
+        from petclf.seriesdata import find_series
+
+        if label_re or pets or csv:
+            raise UsageError("--label-re, --pets and --csv label image folders, not series files")
+        return find_series(data, valid, valid_pct, seed, label_col)
+    if valid is not None:
+        raise UsageError("--valid takes a series file; an image folder's validation images go in DATA/valid")
+    from petclf.data import LabelSource, find_images
+
+    images = find_images(data, LabelSource(csv, label_re, pets), valid_pct, seed)
+    if not quiet and images.skipped:
+        console.note(f"skipped {images.skipped} file(s) that are not images or have no label")
+    for path in images.unreadable if not quiet else []:
+        console.note(f"{path}: unreadable image, left out")
+    return images
+
+
+@app.command(epilog="[bold]Examples[/]\n\n"
+                    "  petclf train samples/digits --arch tf_efficientnet_lite0 --size 64 --bs 16 --epochs 5\n\n"
+                    "  petclf train pets/images --pets --early-stop 2 --out runs/pets\n\n"
+                    "  petclf train GunPoint_TRAIN.tsv --arch tf_efficientnet_lite0 --out runs/gunpoint\n\n"
+                    "  petclf train gunpoint --arch resnet18 --no-pretrained --lr 1e-3\n\n"
+                    "Then: petclf predict image runs/pets some_photo.jpg, or "
+                    "petclf predict series runs/gunpoint GunPoint_TEST.tsv")
+def train(
+    data: Data,
+    arch: ArchName = "resnet34",
+    pretrained: Pretrained = True,
+    weights: WeightsFile = None,
+    epochs: Annotated[Optional[int], typer.Option(
+        help=f"Epochs with all layers training, after the frozen ones \\[default: {I.epochs}; "
+             f"series: {S.epochs}].", show_default=False)] = None,
+    freeze_epochs: Annotated[int, typer.Option(help="Epochs with only the new head training.")] = 1,
+    lr: Annotated[Optional[float], typer.Option(help="Learning rate \\[default: the lr-find valley "
+                                                     f"suggestion; series: {S.lr:g}].", show_default=False)] = None,
+    size: Size = None,
+    bs: Bs = None,
+    augment: Annotated[bool, typer.Option("--aug/--no-aug", help="Augment while training: fastai's "
+                                          "aug_transforms for images; for series, random windows of "
+                                          "the time axis (no flips or rotations).")] = True,
+    early_stop: Annotated[Optional[int], typer.Option(help="Stop after this many epochs without a "
+                                                           "lower validation loss.")] = None,
+    valid: Valid = None,
+    valid_pct: ValidPct = 0.2,
+    label_re: LabelRe = None,
+    pets: Pets = False,
+    csv: CsvLabels = None,
+    label_col: LabelCol = "0",
+    method: GafMethod = Method.gadf,
+    scaling: GafScaling = Scaling.series,
+    colormap: Colormap = "viridis",
+    seed: Seed = 42,
+    device: Device = "auto",
+    precision: Annotated[str, typer.Option(help="auto (fp16 on a GPU, fp32 on the CPU), fp32, fp16, bf16.")]
+    = "auto",
+    workers: Workers = 0,
+    out: Annotated[Optional[Path], typer.Option(help="Run folder \\[default: runs/<date-time>].",
+                                                show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty run folder.")] = False,
+    quiet: Quiet = False,
+    json_: Json = False,
+) -> None:
+    """Fine-tune a pretrained backbone on labelled images or time series (fast.ai chapter 1 as one command).
+
+    One epoch trains the new head with the backbone frozen, then --epochs train every layer; the epoch with the lowest validation loss is kept. The run folder gets model.safetensors (all [bold]petclf predict[/] needs), history.csv, metrics.json, valid_predictions.csv, confusion_matrix.png, lr_find.png and args.json.
+
+    A series file trains the same image classifier on each series' Gramian angular field (as [bold]petclf tsimage[/] draws it), computed per batch on the training device; --method, --size and --colormap are stored in the model.
+    """
+    import datetime
+
+    from petclf.train import TrainOptions, train as run_training
+
+    labelled = _load(data, valid, valid_pct, label_re, pets, csv, label_col, seed, quiet or json_)
+    options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, size, bs, augment,
+                           early_stop, seed, device, precision, workers, method=method.value, colormap=colormap,
+                           scaling=scaling.value)
+    folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_)
+    metrics = report.metrics
+    if json_:
+        console.print_json({"folder": str(report.folder), **metrics})
+        return
+    kind = "series" if metrics["input"] == "series" else "images"
+    console.result(f"accuracy {metrics['accuracy']:.4f}, error rate {metrics['error_rate']:.4f}, "
+                   f"valid loss {metrics['valid_loss']:.4f} (best epoch {metrics['best_epoch']} of "
+                   f"{metrics['epochs']}), {metrics[f'train_{kind}_per_second']} {kind}/s")
+    console.result(f"run folder: {report.folder}  (model: {report.folder / 'model.safetensors'})")
+
+
+@app.command("lr-find", epilog="[bold]Examples[/]\n\n"
+                               "  petclf lr-find samples/digits --arch tf_efficientnet_lite0 --size 64 --bs 16\n\n"
+                               "  petclf lr-find GunPoint_TRAIN.tsv --arch tf_efficientnet_lite0\n\n"
+                               "  petclf lr-find photos --arch convnext_tiny --json")
+def lr_find(
+    data: Data,
+    arch: ArchName = "resnet34",
+    pretrained: Pretrained = True,
+    weights: WeightsFile = None,
+    size: Size = None,
+    bs: Bs = None,
+    iters: Annotated[int, typer.Option(min=30, help="Mini-batches to try, with rising learning rates.")] = 100,
+    valid: Valid = None,
+    valid_pct: ValidPct = 0.2,
+    label_re: LabelRe = None,
+    pets: Pets = False,
+    csv: CsvLabels = None,
+    label_col: LabelCol = "0",
+    method: GafMethod = Method.gadf,
+    scaling: GafScaling = Scaling.series,
+    colormap: Colormap = "viridis",
+    seed: Seed = 42,
+    device: Device = "auto",
+    workers: Workers = 0,
+    plot: Annotated[Path, typer.Option(help="Where to save the loss-vs-learning-rate plot.")]
+    = Path("lr_find.png"),
+    quiet: Quiet = False,
+    json_: Json = False,
+) -> None:
+    """Run fastai's learning-rate finder and print its suggestions (valley is what train uses)."""
+    from petclf.train import SUGGESTIONS, TrainOptions, lr_find as find
+
+    labelled = _load(data, valid, valid_pct, label_re, pets, csv, label_col, seed, quiet or json_)
+    options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,
+                           workers=workers, precision="fp32", lr_find_iters=iters, method=method.value,
+                           colormap=colormap, scaling=scaling.value)
+    finding = find(labelled, options, plot=plot, quiet=quiet or json_)
+    if json_:
+        console.print_json({**finding.suggestions, "plot": str(plot)})
+        return
+    console.table("learning-rate suggestions", ["method", "learning rate"],
+                  [[name, f"{finding.suggestions[name]:.2e}"] for name in SUGGESTIONS])
+    console.result(f"plot: {plot}")

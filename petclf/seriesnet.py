@@ -1,0 +1,65 @@
+"""Series in, class scores out: a GAF stem in front of an image classifier.
+
+``GafStem`` turns a batch of series ``(B, C, L)`` into the images ``tsimage`` writes, on the
+model's device and per batch: GAF, the colormap lookup to uint8 RGB, /255, normalisation.
+The pixels are those of tsimage's PNGs as fastai loads them, so a model trained on the fly
+and one trained on the PNGs see the same inputs; there is just no file in between.
+
+Several channels reach a 3-channel pretrained stem as a mosaic: one field per channel, in
+the same colormap, tiled into one image (``gaf.to_rgb``). The pretrained first convolution
+stays as it was trained, on colour images, and any channel count works with any backbone.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from petclf import gaf
+
+
+class GafStem(nn.Module):
+    """Series ``(B, C, L)`` to normalised images ``(B, 3, rows * size, cols * size)``.
+
+    It has no parameters; the colormap and normalisation are rebuilt from the model file's
+    metadata, so nothing of it is stored among the weights.
+    """
+
+    def __init__(self, method: str, size: int, colormap: str, mean, std,
+                 bounds: tuple[torch.Tensor, torch.Tensor] | None = None):
+        super().__init__()
+        self.method, self.size = gaf.check_method(method), gaf.check_size(size)
+        self.bounds = bounds
+        self.register_buffer("lut", gaf.colormap_lut(colormap), persistent=False)
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):  # the field in float32, as tsimage's
+            rgb = gaf.to_rgb(gaf.gaf(x, self.size, self.method, self.bounds), self.lut)
+            pixels = rgb.permute(0, 3, 1, 2).float().div_(255)
+            return (pixels - self.mean) / self.std
+
+
+def series_classifier(stem: GafStem, net: nn.Sequential) -> nn.Sequential:
+    """``(stem, body, head)``: the image classifier's parameter names move from ``0.``/``1.``
+    to ``1.``/``2.``; the last two children stay the body and the head."""
+    return nn.Sequential(stem, *net)
+
+
+def window_slice(x: torch.Tensor, min_scale: float = 0.8, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A random window of each series, ``scale`` in [min_scale, 1] of its length, stretched back
+    to the full length by linear interpolation (window slicing, Le Guennec et al. 2016).
+
+    GAF images are invariant to a series' offset and amplitude (each is scaled to [-1, 1]),
+    and flips or rotations of the image break its time axis and diagonal, so photographic
+    augmentations do not carry over; shifting and stretching the time axis does.
+    """
+    n, _, length = x.shape
+    scale = torch.empty(n, 1, device=x.device).uniform_(min_scale, 1, generator=generator)
+    start = torch.rand(n, 1, device=x.device, generator=generator) * (1 - scale)
+    position = (start + scale * torch.linspace(0, 1, length, device=x.device)) * (length - 1)
+    left = position.floor().long().clamp_(max=length - 2)
+    weight = (position - left).unsqueeze(1).to(x.dtype)
+    index = left.unsqueeze(1).expand(-1, x.shape[1], -1)
+    return torch.lerp(x.gather(2, index), x.gather(2, index + 1), weight)
