@@ -69,11 +69,12 @@ def make_models(scratch: Path, data: Path) -> tuple[Path, Path]:
 
 
 def cold(command: list[str], peaks: list[float]) -> None:
-    """Run a fresh process; record its peak RSS in GB (its own, from wait4)."""
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, command
-    peaks.append(usage.ru_maxrss / 1e6)  # ru_maxrss is in KB on Linux
+    """Run a fresh process; record its peak RSS in GB. GNU time reports it: the command is forked
+    from that small process, whereas this one's own children inherit its (large) peak."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *command], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peaks.append(int(report.read().split()[-1]) / 1e6)  # %M is in KB
 
 
 def cold_row(petclf_model: Path, exported: Path, image: Path) -> Row:

@@ -31,7 +31,7 @@ from bench_predict import write_digits  # noqa: E402
 from common import Row, timed_pair  # noqa: E402
 
 ARCH = "tf_efficientnet_lite0"
-SIZE, BS, LR, REPEATS = 64, 32, 1e-3, 5
+SIZE, BS, LR, REPEATS = 64, 32, 1e-3, 9
 
 
 class _EpochClock:
