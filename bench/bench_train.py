@@ -34,24 +34,20 @@ ARCH = "tf_efficientnet_lite0"
 SIZE, BS, LR, REPEATS = 64, 32, 1e-3, 9
 
 
-class _EpochClock:
-    """A fastai callback's worth of timing: seconds from before_epoch to after_epoch."""
+def epoch_clock():
+    """A fastai callback that keeps the seconds from before_epoch to after_epoch."""
+    from fastai.callback.core import Callback
 
-    def __init__(self):
-        from fastai.callback.core import Callback
+    class EpochClock(Callback):
+        order = 99  # after the Recorder, as petclf's board
 
-        clock = self
+        def before_epoch(self):
+            self.started = time.perf_counter()
 
-        class Clock(Callback):
-            order = 99
+        def after_epoch(self):
+            self.seconds = time.perf_counter() - self.started
 
-            def before_epoch(self):
-                clock.start = time.perf_counter()
-
-            def after_epoch(self):
-                clock.seconds = time.perf_counter() - clock.start
-
-        self.callback = Clock()
+    return EpochClock()
 
 
 def petclf_epoch(data, options) -> float:
@@ -85,10 +81,10 @@ def fastai_epoch(folder: Path, weights_file: Path, valid_pct: float, seed: int) 
     dls = ImageDataLoaders.from_folder(folder, valid_pct=valid_pct, seed=seed, item_tfms=Resize(SIZE),
                                        batch_tfms=aug_transforms(), bs=BS, num_workers=0)
     learn = vision_learner(dls, ARCH, pretrained=True, pretrained_cfg_overlay={"file": str(weights_file)})
-    clock = _EpochClock()
+    clock = epoch_clock()
     learn.unfreeze()
     with learn.no_bar(), learn.no_logging():
-        learn.fit_one_cycle(1, LR, cbs=clock.callback)
+        learn.fit_one_cycle(1, LR, cbs=clock)
     return clock.seconds
 
 
