@@ -76,11 +76,9 @@ def load_classifier(path: Path, device: str = "auto", input: str = "image") -> C
                          f"(use petclf predict {meta.input})")
     model = rebuild(meta.net)
     if meta.series is not None:
-        from petclf.seriesnet import GafStem, series_classifier
+        from petclf.seriesnet import series_classifier
 
-        field = meta.series
-        stem = GafStem(field.method, field.size, field.colormap, meta.mean, meta.std, field.bounds())
-        model = series_classifier(stem, model)
+        model = series_classifier(meta, model)
     load_into(model, state, str(path))
     torch_device = resolve_device(device)
     return Classifier(model.eval().to(torch_device), meta, torch_device)

@@ -12,10 +12,15 @@ stays as it was trained, on colour images, and any channel count works with any 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
 from petclf import gaf
+
+if TYPE_CHECKING:
+    from petclf.modelfile import ModelMeta
 
 
 class GafStem(nn.Module):
@@ -41,9 +46,12 @@ class GafStem(nn.Module):
             return (pixels - self.mean) / self.std
 
 
-def series_classifier(stem: GafStem, net: nn.Sequential) -> nn.Sequential:
-    """``(stem, body, head)``: the image classifier's parameter names move from ``0.``/``1.``
-    to ``1.``/``2.``; the last two children stay the body and the head."""
+def series_classifier(meta: ModelMeta, net: nn.Sequential) -> nn.Sequential:
+    """``(stem, body, head)``, the stem made as ``meta.series`` says, for training and predicting
+    alike. The image classifier's parameter names move from ``0.``/``1.`` to ``1.``/``2.``; the
+    last two children stay the body and the head."""
+    field = meta.series
+    stem = GafStem(field.method, field.size, field.colormap, meta.mean, meta.std, field.bounds())
     return nn.Sequential(stem, *net)
 
 

@@ -183,11 +183,10 @@ def _model_and_batches(data: Labelled, model, meta: ModelMeta, options: TrainOpt
                                   options.workers, device, options.seed), []
     from petclf import seriesdata
     from petclf.callbacks import SeriesAugment
-    from petclf.seriesnet import GafStem, series_classifier
+    from petclf.seriesnet import series_classifier
 
-    stem = GafStem(options.method, options.size, options.colormap, meta.mean, meta.std, meta.series.bounds())
     dls = seriesdata.dataloaders(data, options.bs, device, options.seed)
-    return series_classifier(stem, model), dls, [SeriesAugment()] if options.augment else []
+    return series_classifier(meta, model), dls, [SeriesAugment()] if options.augment else []
 
 
 def _find_lr(learn, iters: int) -> LrFinding:
