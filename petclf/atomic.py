@@ -1,5 +1,8 @@
 """Write files and folders under a temporary name and rename them into place at the end,
-so an error or Ctrl-C never leaves a half-written output behind."""
+so an error or Ctrl-C never leaves a half-written output behind.
+
+``tempfile`` makes its files 0600 and folders 0700; what is renamed into place gets the
+permissions a plain ``open`` or ``mkdir`` would have given it (0666 / 0777 less the umask)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ def atomic_file(dest: Path) -> Iterator[Path]:
     try:
         with _write_errors_named(dest):
             yield Path(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -40,20 +44,40 @@ def atomic_dir(dest: Path, overwrite: bool = False) -> Iterator[Path]:
         raise UsageError(f"{dest}: folder exists and is not empty (use --overwrite to replace it)")
     tmp = Path(tempfile.mkdtemp(dir=_writable_parent(dest), prefix=f".{dest.name}.", suffix=".tmp"))
     try:
-        with _write_errors_named(dest):
+        with _write_errors_named(dest, inside=tmp):
             yield tmp
+            os.chmod(tmp, 0o777 & ~_umask())
             _swap_in(tmp, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class WriteError(PetclfError):
+    """An output that could not be written (disk full, permissions): the user's to fix."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: could not be written ({reason})")
+        self.path, self.reason = Path(path), reason
+
+
 @contextmanager
-def _write_errors_named(dest: Path) -> Iterator[None]:
-    """A failed write (disk full, permissions) is the user's to fix: say which output and why."""
+def _write_errors_named(dest: Path, inside: Path | None = None) -> Iterator[None]:
+    """Name the output that failed, as the user knows it: a file written ``inside`` a temporary
+    folder is reported at its place in ``dest``."""
     try:
         yield
+    except WriteError as error:
+        if inside is None or not error.path.is_relative_to(inside):
+            raise
+        raise WriteError(dest / error.path.relative_to(inside), error.reason) from error
     except OSError as error:
-        raise PetclfError(f"{dest}: could not be written ({error.strerror or error})") from error
+        raise WriteError(dest, error.strerror or str(error)) from error
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
 
 
 def _swap_in(tmp: Path, dest: Path) -> None:

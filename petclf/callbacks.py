@@ -8,69 +8,125 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import LRFinder, ParamScheduler
 
 from petclf import console
+from petclf.checkpoint import Best, Checkpoint
 
 
 def _snapshot(model) -> dict:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
+def _optimizer_snapshot(opt) -> dict:
+    state = opt.state_dict()
+    return {"state": [{k: v.detach().clone() if hasattr(v, "detach") else v for k, v in s.items()}
+                      for s in state["state"]],
+            "hypers": [dict(group) for group in state["hypers"]]}
+
+
 def _phase(learn) -> str:
     return "frozen" if getattr(learn.opt, "frozen_idx", 0) else "unfrozen"
 
 
-class Board(Callback):
+class _EpochEnd(Callback):
+    """A callback that acts at the end of each epoch that ran. A resumed run skips the epochs
+    it has done with fastai's ``start_epoch``, which still sends ``after_epoch`` for them."""
+
+    skipping = False
+
+    def after_cancel_epoch(self):
+        self.skipping = True
+
+    def after_epoch(self):
+        if self.skipping:
+            self.skipping = False
+        else:
+            self.epoch_end()
+
+    def epoch_end(self):
+        raise NotImplementedError
+
+
+class Board(_EpochEnd):
     """A rich progress bar over each epoch's batches and a table row per epoch (on stderr), in
-    place of fastprogress, which garbles outside notebooks; keeps the rows for history.csv."""
+    place of fastprogress, which garbles outside notebooks; keeps the rows for history.csv
+    (``rows``: those of the epochs a resumed run has done)."""
 
     order = 70  # after the Recorder (50) has logged the epoch
 
-    def __init__(self, board: console.EpochBoard):
-        self.board, self.rows, self.done = board, [], 0
+    def __init__(self, screen: console.EpochBoard, rows: list[dict] = ()):
+        self.screen, self.rows, self.done = screen, list(rows), len(rows)
+        for row in self.rows:
+            screen.row(row)
 
     def before_epoch(self):
         self.started = time.perf_counter()
         total = len(self.dls.train) + len(self.dls.valid)
-        self.board.start(f"epoch {self.done} ({_phase(self.learn)})", total)
+        self.screen.start(f"epoch {self.done} ({_phase(self.learn)})", total)
 
     def after_batch(self):
-        self.board.advance()
+        self.screen.advance()
 
-    def after_epoch(self):
+    def epoch_end(self):
         names = self.recorder.metric_names[1:-1]  # drop 'epoch' and 'time'
         values = dict(zip(names, self.recorder.log[1:-1]))
-        row = {"epoch": self.done, "phase": _phase(self.learn), **values,
-               "seconds": round(time.perf_counter() - self.started, 2)}
-        self.rows.append(row)
-        self.board.row(row)
-        self.done += 1
+        self.rows.append({"epoch": self.done, "phase": _phase(self.learn), **values,
+                          "seconds": round(time.perf_counter() - self.started, 2)})
+        self.done += 1  # the row is shown by LastEpoch, once the epoch is safe
+
+    def show_last(self) -> None:
+        self.screen.row(self.rows[-1])
 
 
-class KeepBest(Callback):
-    """Remember the weights of the epoch with the lowest validation loss, in memory, and stop
-    after ``patience`` epochs without a lower one. (fastai's SaveModelCallback round-trips the
-    weights through a pickle file; its EarlyStoppingCallback prints to stdout, which --json owns.)"""
+class KeepBest(_EpochEnd):
+    """Remember the weights of the epoch with the lowest validation loss, in memory, and know
+    when ``patience`` epochs have passed without a lower one. (fastai's SaveModelCallback
+    round-trips the weights through a pickle file; its EarlyStoppingCallback prints to stdout,
+    which --json owns.)"""
 
     order = 71  # after the Board has shown the epoch
 
-    def __init__(self, patience: int | None = None, quiet: bool = False):
-        self.patience, self.quiet = patience, quiet
-        self.best_loss, self.best_epoch, self.state, self.done = float("inf"), None, None, 0
+    def __init__(self, patience: int | None = None, quiet: bool = False, best: Best | None = None,
+                 done: int = 0):
+        self.patience, self.quiet, self.best, self.done = patience, quiet, best, done
 
-    def after_epoch(self):
+    def epoch_end(self):
         loss = self.recorder.values[-1][1]  # [train_loss, valid_loss, *metrics]
-        if loss < self.best_loss:
-            self.best_loss, self.best_epoch, self.state = loss, self.done, _snapshot(self.model)
+        if self.best is None or loss < self.best.loss:
+            self.best = Best(loss, self.done, _snapshot(self.model))  # one assignment: Ctrl-C safe
         self.done += 1
-        if self.patience and self.done - 1 - self.best_epoch >= self.patience:
-            if not self.quiet:
-                console.note(f"early stop: no lower validation loss in {self.patience} epoch(s) "
-                             f"after epoch {self.best_epoch}")
-            raise CancelFitException()
+
+    def stop_early(self) -> bool:
+        """Whether ``patience`` epochs have passed without a lower loss (said unless quiet)."""
+        if not self.patience or self.done - 1 - self.best.epoch < self.patience:
+            return False
+        if not self.quiet:
+            console.note(f"early stop: no lower validation loss in {self.patience} epoch(s) "
+                         f"after epoch {self.best.epoch}")
+        return True
 
     def restore(self, model) -> None:
         """Put the best weights back into ``model`` (fastai detaches callbacks after a fit)."""
-        if self.state is not None:
-            model.load_state_dict(self.state)
+        if self.best is not None:
+            model.load_state_dict(self.best.state)
+
+
+class LastEpoch(_EpochEnd):
+    """Last at each epoch's end: the checkpoint to leave behind if training is interrupted, in
+    memory (written only then: saving every epoch would cost more than the short epochs of
+    series); then the Board's row is shown and KeepBest may stop training. In that order, a
+    row on the screen is an epoch that Ctrl-C keeps."""
+
+    order = 72  # after the Board and KeepBest have taken the epoch's measure
+
+    def __init__(self, board: Board, keep: KeepBest, **facts):
+        self.board, self.keep, self.facts = board, keep, facts  # Checkpoint's lr, lr_source, origin, classes
+        self.checkpoint: Checkpoint | None = None
+
+    def epoch_end(self):
+        self.checkpoint = Checkpoint(self.board.done, list(self.board.rows), _snapshot(self.model),
+                                     _optimizer_snapshot(self.opt), self.keep.best, **self.facts)
+        self.board.show_last()
+        if self.keep.stop_early():
+            raise CancelFitException()
 
 
 class InMemoryLRFinder(LRFinder):

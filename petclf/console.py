@@ -49,11 +49,12 @@ class _RateColumn(ProgressColumn):
 
 @contextmanager
 def progress(description: str, total: int, unit: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr; yields ``advance(n)``. Hidden with ``quiet``, and taken off the
-    screen when the work fails, so that the error is the only line left."""
+    """A progress bar on stderr; yields ``advance(n)``. Shown on a terminal only (a log gets no
+    bar, and an error is its only line), never with ``quiet``, and taken off the screen when
+    the work fails, so that the error is the only line left there too."""
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    _RateColumn(unit), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                   console=err, disable=quiet)
+                   console=err, disable=quiet or not err.is_terminal)
     with bar:
         task = bar.add_task(description, total=total)
         try:

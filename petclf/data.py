@@ -160,11 +160,33 @@ def _checked(data: Path, files: list[Path], names: list[str | None], valid: list
                             unreadable=[p for p, ok, use in zip(files, readable, usable) if use and not ok])
     if not images.files:
         raise DataError(data, "no readable images found (expected DATA/<label>/<image> folders)")
-    if not images.valid:
-        raise DataError(data, "the validation set is empty; use a larger --valid-pct or add images")
-    if not images.train:
-        raise DataError(data, "the training set is empty; use a smaller --valid-pct or add images")
-    return images
+    return check_split(data, images, "images")
+
+
+def check_split(source: Path, split: LabelledSplit, noun: str) -> LabelledSplit:
+    """``split`` if a classifier can be trained and validated on it: both parts non-empty, at
+    least two classes, each with two or more items (as scikit-learn's stratified split asks)."""
+    counts = {label: split.labels.count(label) for label in split.classes}
+    if len(counts) < 2:
+        raise DataError(source, f"only one class ({', '.join(counts) or 'none'}); a classifier needs two or more")
+    single = [label for label, n in counts.items() if n < 2]
+    if single:
+        raise DataError(source, f"class {single[0]!r} has only one of the {noun}; every class needs at least 2 "
+                                "(to train on and to validate with)")
+    for part, rows in (("validation", split.valid), ("training", split.train)):
+        if not rows:
+            raise DataError(source, f"the {part} set is empty ({len(split.labels)} {noun}); change --valid-pct")
+    return split
+
+
+def open_rgb(path: Path) -> Image.Image:
+    """An image as 8-bit RGB. Pillow's own conversion clips 16-bit greyscale at 255 (nearly all
+    white); here it is scaled down instead. Palette, alpha, CMYK and 1-bit convert as usual."""
+    with Image.open(path) as image:
+        if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+            pixels = np.asarray(image, dtype=np.float64) / 257  # 65535 -> 255
+            image = Image.fromarray(pixels.clip(0, 255).round().astype(np.uint8))
+        return image.convert("RGB")
 
 
 def _decodes(path: Path | None) -> bool:
@@ -190,7 +212,7 @@ def dataloaders(images: LabelledImages, size: int, bs: int, mean, std, augment: 
     set_seed(seed, reproducible=True)
     # Items are indices: fastai maps transforms over the elements of tuple items.
     block = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=images.classes)),
-                      get_x=lambda i: images.files[i], get_y=lambda i: images.labels[i],
+                      get_x=lambda i: open_rgb(images.files[i]), get_y=lambda i: images.labels[i],
                       splitter=IndexSplitter(images.valid), item_tfms=Resize(size),
                       batch_tfms=[*(aug_transforms() if augment else []),
                                   Normalize.from_stats(tensor(mean), tensor(std))])

@@ -28,3 +28,9 @@ class DataError(PetclfError):
         super().__init__(f"{path}: {problem}")
         self.path = Path(path)
         self.problem = problem
+
+
+class Interrupted(PetclfError):
+    """Ctrl-C, after which the message says what was kept."""
+
+    exit_code = 130

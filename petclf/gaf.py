@@ -28,6 +28,11 @@ SCALINGS = ("series", "dataset")
 GRAY = "gray"
 DEFAULT_COLORMAP = "viridis"
 _BMM_CHUNK_BYTES = 32 * 2**20  # output written per matmul: small enough to stay cache-friendly
+_RESAMPLE_CHUNK_BYTES = 64 * 2**20  # float64 working memory of the resampling, per chunk of series
+# cos and sin are scaled by this before the float32 products: the products' rounding could take
+# a field value to 1 + 1e-7 (found by hypothesis), and 4.8e-7 less keeps every value in [-1, 1]
+# without a clamping pass over the field (which cost a quarter of the GADF's throughput).
+_UNDER_ONE = 1 - 2**-21
 
 
 def check_method(method: str) -> str:
@@ -104,9 +109,9 @@ def gaf(x: torch.Tensor, size: int | None = None, method: str = "gadf",
 
     check_method(method)
     size = check_size(x.shape[-1] if size is None else size)
-    cos, sin = polar(resample(x.to(torch.float64), size), bounds)
+    cos, sin = _angles(x, size, bounds)
     lead = cos.shape[:-1]
-    cos, sin = cos.reshape(-1, size).float(), sin.reshape(-1, size).float()
+    cos, sin = cos.reshape(-1, size), sin.reshape(-1, size)
     if method == "gadf":
         left, right = torch.stack([sin, -cos], -1), torch.stack([cos, sin], 1)
     else:
@@ -117,6 +122,33 @@ def gaf(x: torch.Tensor, size: int | None = None, method: str = "gadf",
         stop = start + step
         torch.bmm(left[start:stop], right[start:stop], out=out[start:stop])
     return out.reshape(*lead, size, size)
+
+
+def _angles(x: torch.Tensor, size: int, bounds) -> tuple[torch.Tensor, torch.Tensor]:
+    """``polar`` of the resampled series, float32, a few series (first axis) at a time: in
+    float64 they take about 24 bytes per input value, so long series are done in chunks and
+    memory stays near the input's size plus ``_RESAMPLE_CHUNK_BYTES``."""
+    import torch
+
+    step = max(1, _RESAMPLE_CHUNK_BYTES // (24 * x[0].numel() or 1)) if x.ndim > 1 else 1
+    cos, sin = [], []
+    for part in x.split(step) if x.ndim > 1 else [x]:
+        part = part.to(torch.float64)
+        scale = _power_of_two_scale(part)
+        c, s = polar(resample(part / scale, size), bounds and (bounds[0] / scale, bounds[1] / scale))
+        cos.append(c.float().mul_(_UNDER_ONE))
+        sin.append(s.float().mul_(_UNDER_ONE))
+    return torch.cat(cos), torch.cat(sin)
+
+
+def _power_of_two_scale(x: torch.Tensor) -> torch.Tensor:
+    """Per series, the power of two that brings its largest magnitude into [0.5, 1). Dividing
+    by it is exact, so the field is the same, but values near 1e308 no longer overflow in the
+    window sums of the resampling (found by hypothesis: NaN fields)."""
+    import torch
+
+    _, exponent = torch.frexp(x.abs().amax(-1, keepdim=True))
+    return torch.ldexp(torch.ones_like(exponent, dtype=x.dtype), exponent)
 
 
 def colormap_lut(name: str) -> torch.Tensor:

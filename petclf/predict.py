@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from petclf.data import IMAGE_ERRORS, image_suffixes
+from petclf.data import IMAGE_ERRORS, image_suffixes, open_rgb
 from petclf.device import resolve_device
 from petclf.errors import DataError, UsageError
 from petclf.modelfile import ModelMeta, read_model
@@ -104,8 +104,7 @@ def prepare(path: Path, size: int) -> np.ndarray:
     """uint8 HWC RGB pixels, as fastai's validation ``Resize(size)`` (crop method) gives them."""
     from PIL import Image
 
-    with Image.open(path) as image:
-        image = image.convert("RGB")
+    image = open_rgb(path)
     width, height = image.size
     scale = min(width / size, height / size)
     side = int(scale * size)

@@ -83,11 +83,13 @@ def _checked(path: Path, X: np.ndarray) -> np.ndarray:
         raise DataError(path, "no series found")
     if X.shape[-1] < 2:
         raise DataError(path, f"series have {X.shape[-1]} value(s); at least 2 are needed")
+    with np.errstate(over="ignore"):
+        X = X.astype(np.float32, copy=False)
     bad = ~np.isfinite(X).all(axis=(1, 2))
     if bad.any():
         row = int(np.argmax(bad))
-        raise DataError(path, f"series {row} contains NaN or infinite values")
-    return X.astype(np.float32, copy=False)
+        raise DataError(path, f"series {row} contains NaN, infinite or out-of-range values (beyond ±3.4e38)")
+    return X
 
 
 def _text_lines(path: Path) -> list[tuple[int, str]]:
@@ -197,12 +199,12 @@ def _read_numpy(path: Path) -> tuple[np.ndarray, list[str] | None]:
             if key is None:
                 raise DataError(path, f"no array named 'X' (found: {', '.join(loaded.files) or 'none'})")
             X, y = loaded[key], loaded["y"] if "y" in loaded.files else None
-    if X.ndim not in (2, 3) or not np.issubdtype(X.dtype, np.number):
-        raise DataError(path, f"X must be a numeric array (n, L) or (n, C, L), got {X.dtype} {X.shape}")
+    if X.ndim not in (2, 3) or not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
+        raise DataError(path, f"X must be a real-valued array (n, L) or (n, C, L), got {X.dtype} {X.shape}")
     X = X[:, None, :] if X.ndim == 2 else X
     if y is not None and len(y) != len(X):
         raise DataError(path, f"y has {len(y)} labels for {len(X)} series")
-    return X.astype(np.float64), None if y is None else [label_text(v) for v in y]
+    return X, None if y is None else [label_text(v) for v in y]
 
 
 def _read_ts(path: Path) -> tuple[np.ndarray, list[str] | None]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petclf.data import LabelledSplit, random_split
+from petclf.data import LabelledSplit, check_split, random_split
 from petclf.errors import DataError, UsageError
 from petclf.series import SeriesSet, read_series
 
@@ -46,11 +46,7 @@ def find_series(path: Path, valid: Path | None = None, valid_pct: float = 0.2, s
         X = np.concatenate([train_set.X, valid_set.X])
         labels, names = train_set.labels + valid_set.labels, _names(train_set) + _names(valid_set)
         held = list(range(len(train_set.X), len(X)))
-    series = LabelledSeries(X, labels, held, names)
-    if not series.valid or not series.train:
-        part = "validation" if not series.valid else "training"
-        raise DataError(path, f"the {part} set is empty ({len(X)} series); change --valid-pct or pass --valid")
-    return series
+    return check_split(path, LabelledSeries(X, labels, held, names), "series")
 
 
 def _labelled(series: SeriesSet) -> SeriesSet:

@@ -7,13 +7,15 @@
     valid_predictions.csv  each validation image (or series): label, prediction, confidence
     confusion_matrix.png   the validation confusion matrix
     lr_find.png            the learning-rate finder's curve, when it chose the rate
-    args.json              the options of the run
+    args.json              the options of the run, and how its data were loaded
 
 The data are labelled images (data.py) or labelled series (seriesdata.py). Series train the
 same image classifier behind a ``GafStem`` that makes their GAF images per batch on the
 training device (seriesnet.py); augmentation then stretches the series' time axis.
 
-The run folder is written under a temporary name and appears only when complete.
+The run folder is written under a temporary name and appears only when complete, or when
+Ctrl-C stops training after an epoch: then it holds that epoch's model.safetensors, the
+history, args.json and checkpoint.safetensors (checkpoint.py), from which ``train`` resumes.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from petclf import console, inputs, network
 from petclf.atomic import atomic_dir, atomic_file
 from petclf.data import LabelledImages
 from petclf.device import resolve_device, resolve_precision
-from petclf.errors import PetclfError
+from petclf.checkpoint import Checkpoint, save_checkpoint
+from petclf.errors import Interrupted, PetclfError, UsageError
 from petclf.gaf import DEFAULT_COLORMAP, check_scaling
 from petclf.modelfile import MODEL_NAME, ModelMeta, SeriesInput, save_model
 from petclf.seriesdata import LabelledSeries
@@ -80,35 +83,85 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
     learn, _, _ = _learner(data, with_defaults(options, data), quiet)
     finding = _find_lr(learn, options.lr_find_iters)
     if plot is not None:
-        from petclf.plots import save_lr_plot
-
-        save_lr_plot(finding.lrs, finding.losses, finding.points, plot)
+        _save_lr_plot(finding, plot)
     return finding
 
 
-def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = False,
-          quiet: bool = False) -> TrainReport:
-    from petclf.callbacks import Board, KeepBest
+def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = False, quiet: bool = False,
+          source: dict | None = None, resume: Checkpoint | None = None) -> TrainReport:
+    """Train and write the run folder ``out``. ``source`` (how to load ``data`` again, as JSON)
+    goes into args.json for ``petclf train --resume``; ``resume`` continues an interrupted run.
 
+    Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
+    folder, then raises ``Interrupted``."""
     lr_source = "--lr" if options.lr is not None else f"default for {_kind(data)}"
     options = with_defaults(options, data)
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        learn, meta, origin = _learner(data, options, quiet)
-        finding = None
-        lr = options.lr
-        if lr is None:
+    with atomic_dir(out, overwrite=overwrite or resume is not None) as tmp:
+        learn, meta, origin = _learner(data, options, quiet, resume)
+        finding, lr = None, options.lr
+        if resume is not None:
+            lr, lr_source = resume.lr, resume.lr_source
+            _keep_lr_plot(Path(out), tmp)
+        elif lr is None:
             finding = _find_lr(learn, options.lr_find_iters)
             lr, lr_source = finding.suggestions["valley"], "finder (valley)"
             _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
-        keep = KeepBest(options.early_stop, quiet)
-        with console.EpochBoard(quiet) as display:
-            board = Board(display)
-            learn.fine_tune(options.epochs, base_lr=lr, freeze_epochs=options.freeze_epochs, cbs=[board, keep])
-        keep.restore(learn.model)
-        metrics = _write_run(tmp, learn, data, meta, options, board.rows, finding)
-        metrics.update(lr=lr, lr_source=lr_source, weights=origin, best_epoch=keep.best_epoch)
-        _write_json(tmp / "metrics.json", metrics)
+        facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
+        board, keep, stopped = _epochs(learn, options, facts, resume, quiet)
+        if stopped is not None:
+            save_checkpoint(tmp, stopped, meta)
+            _write_csv(tmp / "history.csv", stopped.history)
+            _write_args(tmp, options, source)
+        else:
+            keep.restore(learn.model)
+            metrics = _write_run(tmp, learn, data, meta, options, board.rows, source)
+            metrics.update(lr=lr, lr_source=lr_source, weights=origin, best_epoch=keep.best.epoch)
+            _write_json(tmp / "metrics.json", metrics)
+        if finding is not None:
+            _save_lr_plot(finding, tmp / "lr_find.png")
+    if stopped is not None:
+        raise Interrupted(f"interrupted after {stopped.epochs_done} of {options.freeze_epochs + options.epochs} "
+                          f"epochs: {out} holds the last completed epoch's model; continue with: "
+                          f"petclf train --resume {out}")
     return TrainReport(Path(out), metrics, board.rows)
+
+
+def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool):
+    """Run the epochs (those a resumed run has left); returns the Board, KeepBest, and on
+    Ctrl-C the checkpoint of the last completed epoch (else None)."""
+    from petclf.callbacks import Board, KeepBest, LastEpoch
+
+    done = resume.epochs_done if resume else 0
+    keep = KeepBest(options.early_stop, quiet, resume and resume.best, done)
+    last = None
+    try:
+        with console.EpochBoard(quiet) as display:
+            board = Board(display, resume.history if resume else [])
+            last = LastEpoch(board, keep, **facts)
+            _fine_tune(learn, options, facts["lr"], [board, keep, last], done, resume and resume.optimizer)
+    except KeyboardInterrupt:
+        if last is None or last.checkpoint is None:
+            raise Interrupted("interrupted before the first epoch ended: nothing was written") from None
+        return board, keep, last.checkpoint
+    return board, keep, None
+
+
+def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 0,
+               optimizer: dict | None = None) -> None:
+    """fastai's ``fine_tune``: ``freeze_epochs`` with the body frozen at ``lr``, then ``epochs``
+    of all layers at ``lr / 2`` (the body 100 times lower), each a one-cycle schedule. It can
+    begin at epoch ``start`` of the whole run, with the ``optimizer`` state saved there."""
+    phases = [(options.freeze_epochs, learn.freeze, dict(lr_max=slice(lr), pct_start=0.99)),
+              (options.epochs, learn.unfreeze, dict(lr_max=slice(lr / 200, lr / 2), pct_start=0.3, div=5.0))]
+    for n_epochs, set_phase, schedule in phases:
+        if start >= n_epochs:
+            start -= n_epochs
+            continue
+        set_phase()  # as in fine_tune, a phase starts with a cleared optimizer state...
+        if start and optimizer is not None:  # ...unless it is resumed half-way
+            learn.opt.load_state_dict(optimizer)
+        learn.fit_one_cycle(n_epochs, cbs=cbs, start_epoch=start, **schedule)
+        start = 0
 
 
 def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
@@ -123,8 +176,9 @@ def _say(quiet: bool, message: str) -> None:
         console.note(message)
 
 
-def _learner(data: Labelled, options: TrainOptions, quiet: bool):
-    """The Learner, the model's metadata, and where its starting weights came from."""
+def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoint | None = None):
+    """The Learner, the model's metadata, and where its starting weights came from (for a
+    resumed run: its checkpoint's weights, the origin being that of the run)."""
     from fastai.vision.all import (CrossEntropyLossFlat, Learner, ProgressCallback, accuracy,
                                    error_rate, params, set_seed)
 
@@ -134,8 +188,8 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool):
     device = resolve_device(options.device)
     precision = resolve_precision(options.precision, device)
     arch = find_arch(options.arch)
-    start = weights.resolve(arch, options.weights) if options.pretrained else None
-    origin = start.origin if start else "random (--no-pretrained)"
+    start = weights.resolve(arch, options.weights) if options.pretrained and not resume else None
+    origin = resume.origin if resume else start.origin if start else "random (--no-pretrained)"
     set_seed(options.seed, reproducible=True)
     model, spec = network.build(arch, len(data.classes), start)
     _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
@@ -144,6 +198,9 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool):
     meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
                      std=list(std), versions=_versions(), **_input(data, options))
     model, dls, cbs = _model_and_batches(data, model, meta, options, device)
+    if resume is not None:
+        _check_resumable(resume, meta)
+        weights.load_into(model, resume.model, "the checkpoint")
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=[error_rate, accuracy],
                     splitter=lambda m: [params(m[-2]), params(m[-1])], cbs=cbs)  # body, head
     learn.remove_cb(ProgressCallback)
@@ -155,6 +212,12 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool):
     if options.pretrained:
         learn.freeze()
     return learn, meta, origin
+
+
+def _check_resumable(resume: Checkpoint, meta: ModelMeta) -> None:
+    if resume.classes != meta.classes:
+        raise UsageError(f"the data changed since the run began: its classes are {meta.classes}, "
+                         f"the run's {resume.classes}")
 
 
 def _kind(data: Labelled) -> str:
@@ -216,7 +279,7 @@ def _find_lr(learn, iters: int) -> LrFinding:
 
 
 def _write_run(folder: Path, learn, data: Labelled, meta: ModelMeta, options: TrainOptions,
-               history: list[dict], finding: LrFinding | None) -> dict:
+               history: list[dict], source: dict | None) -> dict:
     import numpy as np
 
     from petclf import plots
@@ -233,9 +296,7 @@ def _write_run(folder: Path, learn, data: Labelled, meta: ModelMeta, options: Tr
         {item: data.names[i], "label": meta.classes[t], "predicted": meta.classes[p], "confidence": round(c, 6)}
         for i, t, p, c in zip(data.valid, targets.tolist(), predicted.tolist(), confidence.tolist())])
     plots.save_confusion_matrix(np.array(scored.matrix), meta.classes, folder / "confusion_matrix.png")
-    if finding is not None:
-        plots.save_lr_plot(finding.lrs, finding.losses, finding.points, folder / "lr_find.png")
-    _write_json(folder / "args.json", {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()})
+    _write_args(folder, options, source)
     seconds = sum(row["seconds"] for row in history)
     kind = _kind(data)
     return {"accuracy": scored.accuracy, "error_rate": 1 - scored.accuracy,
@@ -245,6 +306,41 @@ def _write_run(folder: Path, learn, data: Labelled, meta: ModelMeta, options: Tr
             "seconds": round(seconds, 2),
             f"train_{kind}_per_second": round(len(data.train) * len(history) / seconds, 2) if seconds else None,
             "device": str(learn.dls.device), "arch": meta.net.arch}
+
+
+def _save_lr_plot(finding: LrFinding, path: Path) -> None:
+    from petclf.plots import save_lr_plot
+
+    save_lr_plot(finding.lrs, finding.losses, finding.points, path)
+
+
+def _keep_lr_plot(run: Path, tmp: Path) -> None:
+    """A resumed run keeps the finder's plot of the run it continues."""
+    import shutil
+
+    if (run / "lr_find.png").is_file():
+        shutil.copy2(run / "lr_find.png", tmp / "lr_find.png")
+
+
+def _write_args(folder: Path, options: TrainOptions, source: dict | None) -> None:
+    _write_json(folder / "args.json", {"data": source, "options": {
+        k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}})
+
+
+def read_args(run: Path) -> tuple[dict, TrainOptions]:
+    """How a run folder's data were loaded (``source``) and its options, from its args.json."""
+    path = Path(run) / "args.json"
+    try:
+        args = json.loads(path.read_text())
+        options = dict(args["options"])
+        options["weights"] = options["weights"] and Path(options["weights"])
+        if not isinstance(args["data"], dict):
+            raise PetclfError(f"{path}: the run was not started by petclf train, so it says no data to resume with")
+        return args["data"], TrainOptions(**options)
+    except FileNotFoundError:
+        raise UsageError(f"{run}: not a run folder (no args.json)") from None
+    except (ValueError, TypeError, KeyError) as error:
+        raise PetclfError(f"{path}: malformed ({error})") from None
 
 
 def _data_facts(data: Labelled) -> dict:

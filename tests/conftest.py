@@ -82,3 +82,26 @@ def write_images(folder: Path, names: list[str], size: int = 16, seed: int = 0) 
         Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(path)
         paths.append(path)
     return paths
+
+
+def make_model(path: Path, length: int | None = None, classes: int = 2, weights_of: int | None = None) -> Path:
+    """A petclf model file with random resnet18 weights, made in a second: for tests of reading
+    models and of inputs, not of predictions. ``length``: a series model (1 channel, GADF 16 px).
+    ``weights_of``: weights for that many classes under metadata that says ``classes``."""
+    from dataclasses import replace
+
+    from petclf import network
+    from petclf.backbones import Arch
+    from petclf.modelfile import ModelMeta, SeriesInput, save_model
+    from petclf.seriesnet import series_classifier
+
+    net, spec = network.build(Arch("resnet18", "torchvision"), weights_of or classes, None)
+    series = dict(input="series", series=SeriesInput(1, length, "gadf", 16, "viridis")) if length else {}
+    meta = ModelMeta(net=spec, classes=[f"c{i}" for i in range(weights_of or classes)], image_size=32,
+                     mean=[0.5] * 3, std=[0.25] * 3, **series)
+    if length:
+        net = series_classifier(meta, net)
+    if weights_of:
+        meta = replace(meta, net=replace(spec, n_classes=classes), classes=[f"c{i}" for i in range(classes)])
+    save_model(path, net.state_dict(), meta)
+    return path

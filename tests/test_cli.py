@@ -1,7 +1,6 @@
 import subprocess
 import sys
 
-import pytest
 import typer
 
 from conftest import SAMPLES, run
@@ -60,32 +59,6 @@ def test_every_command_has_help_with_examples():
     for path, command in commands.items():
         result = run(*path, "--help")
         assert result.exit_code == 0 and command.help and "Examples" in result.stdout, path
-
-
-ERRORS = [
-    # args, exit code, the one line on stderr
-    (["tsimage", "missing.tsv", "{out}"], 2, "missing.tsv: no such file"),
-    (["tsimage", "{train}", "{out}", "--size", "1"], 2, "--size must be at least 2 (got 1)"),
-    (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "Invalid value for '--method'"),
-    (["tsimage", "{train}", "{out}", "--colormap", "virdis"], 2,
-     "--colormap: unknown colormap 'virdis'; did you mean viridis"),
-    (["tsimage", "{train}", "{out}", "--label-col", "kind"], 2, "--label-col 'kind' is not a column"),
-    (["tsimage", "{train}"], 2, "Missing argument 'OUT_DIR'."),
-    (["tsimage", "{bad}", "{out}"], 1, "bad.tsv: line 2, column 3: 'x' is not a number"),
-    (["bogus"], 2, "No such command 'bogus'."),
-]
-
-
-@pytest.mark.parametrize("args, code, message", ERRORS)
-def test_errors_are_one_line_without_traceback(tmp_path, args, code, message):
-    (tmp_path / "bad.tsv").write_text("1\t2\t3\n1\t2\tx\n")
-    paths = dict(out=tmp_path / "out", train=TRAIN, bad=tmp_path / "bad.tsv")
-    result = run(*(arg.format(**paths) for arg in args))
-    assert result.exit_code == code
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
-    assert "Traceback" not in result.output
-    assert not (tmp_path / "out").exists()
 
 
 def test_debug_shows_the_traceback():

@@ -25,10 +25,10 @@ def test_train_and_valid_folders_written_by_tsimage_are_the_split(tmp_path):
 
 
 def test_label_regex_takes_the_first_group(tmp_path):
-    write_images(tmp_path, ["great_pyrenees_1.jpg", "great_pyrenees_2.jpg", "Bombay_3.jpg", "Bombay.png"])
+    write_images(tmp_path, ["great_pyrenees_1.jpg", "great_pyrenees_2.jpg", "Bombay_3.jpg", "Bombay_4.jpg", "Bombay.png"])
     (tmp_path / "notes_1.txt").write_text("not an image")
     images = find_images(tmp_path, LabelSource(label_re=r"^(.*)_\d+\.jpg$"), valid_pct=0.34)
-    assert images.classes == ["Bombay", "great_pyrenees"] and len(images.files) == 3
+    assert images.classes == ["Bombay", "great_pyrenees"] and len(images.files) == 4
     assert images.skipped == 2  # Bombay.png does not match, notes_1.txt is no image
 
 
@@ -41,10 +41,10 @@ def test_pets_rule_upper_case_first_letter_is_a_cat(tmp_path):
 
 
 def test_csv_labels(tmp_path):
-    write_images(tmp_path, ["x/1.png", "x/2.png", "y/3.png"])
-    (tmp_path / "labels.csv").write_text("file,label\nx/1.png,big\nx/2.png,small\ny/3.png,big\n")
+    write_images(tmp_path, ["x/1.png", "x/2.png", "y/3.png", "y/4.png"])
+    (tmp_path / "labels.csv").write_text("file,label\nx/1.png,big\nx/2.png,small\ny/3.png,big\ny/4.png,small\n")
     images = find_images(tmp_path, LabelSource(csv=tmp_path / "labels.csv"), valid_pct=0.34)
-    assert images.labels == ["big", "small", "big"]
+    assert images.labels == ["big", "small", "big", "small"]
 
 
 def test_non_images_are_skipped_and_unreadable_images_reported(tmp_path):
@@ -58,7 +58,7 @@ def test_non_images_are_skipped_and_unreadable_images_reported(tmp_path):
 
 @pytest.mark.parametrize("setup, source, error, err_msg", [
     ([], LabelSource(), DataError, "no readable images found"),
-    (["a/1.png"], LabelSource(), DataError, "the validation set is empty"),
+    (["a/1.png", "a/2.png"], LabelSource(), DataError, "only one class (a)"),
     (["a_1.png", "b_2.png"], LabelSource(label_re=r"^zzz(.)"), DataError, "matches no image file name"),
     (["a_1.png"], LabelSource(label_re=r"^a"), UsageError, "needs a group"),
     (["a_1.png"], LabelSource(label_re=r"(["), UsageError, "is not a regular expression"),

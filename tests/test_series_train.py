@@ -116,57 +116,6 @@ def test_valid_pct_splits_the_training_file_with_the_seed(tmp_path):
     assert all(name.startswith(f"{GUNPOINT_TRAIN}:") for name in names)
 
 
-SERIES_ERRORS = [
-    # args after "predict series {model}", exit code, the message
-    (["{short}"], 1, "series are 1 channel(s) x 149 values; the model was trained on 1 x 150 "
-                     "(if the file has no label column, pass --no-labels)"),
-    (["{motions}"], 1, "series are 6 channel(s) x 100 values; the model was trained on 1 x 150"),
-    (["{nan}"], 1, "line 2 contains NaN, missing or infinite values"),
-    (["{train}", "--no-labels"], 1, "(if its first column is the label, leave out --no-labels)"),
-]
-
-
-@pytest.mark.parametrize("args, code, message", SERIES_ERRORS)
-def test_series_that_do_not_fit_the_model_are_one_line_errors(gunpoint_run, tmp_path, basic_motions,
-                                                                gunpoint, args, code, message):
-    folder, _, _ = gunpoint_run
-    X, y = gunpoint[0][:3], gunpoint[2][:3]
-    nan = X.copy()
-    nan[1, 7] = np.nan
-    paths = {"short": write_ucr(tmp_path / "short.tsv", X[:, 1:], y), "train": GUNPOINT_TRAIN,
-             "nan": write_ucr(tmp_path / "nan.tsv", nan, y), "motions": tmp_path / "motions.npz"}
-    np.savez(paths["motions"], X=basic_motions[0][:3])
-    result = run("predict", "series", folder, *(arg.format(**paths) for arg in args))
-    assert result.exit_code == code
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output, result.stderr
-
-
-def test_a_series_model_refuses_images_and_an_image_model_refuses_series(gunpoint_run, digits_run):
-    series_model, valid, _ = gunpoint_run
-    image_model, _ = digits_run
-    result = run("predict", "image", series_model, SAMPLES / "digits" / "1" / "0001.png")
-    assert result.exit_code == 2 and "classifies series, not images (use petclf predict series)" in result.stderr
-    result = run("predict", "series", image_model, valid)
-    assert result.exit_code == 2 and "classifies images, not series (use petclf predict image)" in result.stderr
-
-
-@pytest.mark.parametrize("args, message", [
-    (["{train}", "--pets"], "--label-re, --pets and --csv label image folders, not series files"),
-    (["{folder}", "--valid", "{train}"], "--valid takes a series file"),
-    (["{unlabelled}"], "has no labels to train on"),
-    (["{train}", "--valid", "{short}"], "series are 1 channel(s) x 149 values, but the training file's are 1 x 150"),
-])
-def test_training_input_errors(tmp_path, gunpoint, args, message):
-    X, y = gunpoint[0][:3], gunpoint[2][:3]
-    np.save(tmp_path / "unlabelled.npy", X)
-    paths = {"train": GUNPOINT_TRAIN, "folder": SAMPLES / "digits", "unlabelled": tmp_path / "unlabelled.npy",
-             "short": write_ucr(tmp_path / "short.tsv", X[:, 1:], y)}
-    result = run("train", *(arg.format(**paths) for arg in args), "--out", tmp_path / "run")
-    assert result.exit_code != 0 and message in result.stderr, result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
-
-
 def test_window_slice_stretches_a_window_back_to_full_length():
     x = torch.linspace(0, 1, 100).repeat(8, 3, 1)
     assert torch.allclose(window_slice(x, min_scale=1.0), x, atol=1e-6)

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from petclf import __version__, console
-from petclf.errors import PetclfError
+from petclf.errors import Interrupted, PetclfError
 
 
 @dataclass
@@ -39,7 +39,7 @@ class _ReportingGroup(TyperGroup):
             code = _report(error.format_message(), error.exit_code, settings.debug)
         except PetclfError as error:
             code = _report(str(error), error.exit_code, settings.debug)
-        except (KeyboardInterrupt, typer.Abort):
+        except typer.Abort:
             code = _report("interrupted", 130, settings.debug)
         except Exception as error:  # the last resort: a bug, or an error we did not foresee
             code = _report(f"unexpected {type(error).__name__}: {error} "
@@ -47,6 +47,13 @@ class _ReportingGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def invoke(self, ctx):
+        """Ctrl-C becomes an error to report here: Typer would turn it into a silent exit 130."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted") from None
 
 
 def _report(message: str, code: int, debug: bool) -> int:

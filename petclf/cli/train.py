@@ -14,10 +14,10 @@ from petclf.errors import UsageError
 I, S = inputs.IMAGES, inputs.SERIES
 
 # Options shared by train and lr-find: declared once, used by both signatures.
-Data = Annotated[Path, typer.Argument(metavar="DATA", show_default=False, help=(
-    "Folder of images: DATA/<label>/<image>, or DATA/train/<label>/… + DATA/valid/<label>/… "
-    "(what tsimage --split writes). Or a series file (.tsv/.txt/.csv/.npy/.npz/.ts, as tsimage "
-    "reads), made into GAF images on the fly."))]
+DATA_HELP = ("Folder of images: DATA/<label>/<image>, or DATA/train/<label>/… + DATA/valid/<label>/… "
+             "(what tsimage --split writes). Or a series file (.tsv/.txt/.csv/.npy/.npz/.ts, as tsimage "
+             "reads), made into GAF images on the fly.")
+Data = Annotated[Path, typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
 Valid = Annotated[Optional[Path], typer.Option(help="Series only: a validation file (e.g. a UCR _TEST "
                                                     "file) instead of --valid-pct.", show_default=False)]
 ValidPct = Annotated[float, typer.Option(help="Share held out for validation (unless DATA/valid or --valid).")]
@@ -33,15 +33,26 @@ Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default:
                                            show_default=False)]
 
 
-def _load(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optional[str], pets: bool,
-          csv: Optional[Path], label_col: str, seed: int, quiet: bool):
-    """LabelledSeries for a series file, LabelledImages for a folder."""
+def _source(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optional[str], pets: bool,
+            csv: Optional[Path], label_col: str) -> dict:
+    """How to load the data, as JSON for args.json (absolute paths: --resume may run elsewhere)."""
+    def absolute(path: Optional[Path]) -> Optional[str]:
+        return path and str(path.absolute())
+
+    return dict(data=absolute(data), valid=absolute(valid), valid_pct=valid_pct, label_re=label_re, pets=pets,
+                csv=absolute(csv), label_col=label_col)
+
+
+def _load(source: dict, seed: int, quiet: bool):
+    """LabelledSeries for a series file, LabelledImages for a folder (``source`` as ``_source``)."""
+    data, valid, csv = (source[k] and Path(source[k]) for k in ("data", "valid", "csv"))
+    label_re, pets, valid_pct = source["label_re"], source["pets"], source["valid_pct"]
     if inputs.is_series_file(data):
         from petclf.seriesdata import find_series
 
         if label_re or pets or csv:
             raise UsageError("--label-re, --pets and --csv label image folders, not series files")
-        return find_series(data, valid, valid_pct, seed, label_col)
+        return find_series(data, valid, valid_pct, seed, source["label_col"])
     if valid is not None:
         raise UsageError("--valid takes a series file; an image folder's validation images go in DATA/valid")
     from petclf.data import LabelSource, find_images
@@ -54,15 +65,40 @@ def _load(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optiona
     return images
 
 
+# What --resume may change; every other option comes from the run's args.json.
+RESUME_MAY_SET = {"resume", "device", "workers", "quiet", "json_"}
+
+
+def _resume(ctx: typer.Context, run: Path, device: str, workers: int, quiet: bool):
+    """The data, options and checkpoint to continue the run in ``run`` with."""
+    from dataclasses import replace
+
+    from petclf.checkpoint import read_checkpoint
+    from petclf.train import read_args
+
+    given = [name for name in ctx.params if name not in RESUME_MAY_SET
+             and ctx.get_parameter_source(name).name != "DEFAULT"]  # typer's vendored click's enum
+    if given:
+        names = ", ".join("DATA" if n == "data" else "--" + n.replace("_", "-") for n in given)
+        raise UsageError(f"--resume continues {run} with its own data and options; leave out {names}")
+    source, options = read_args(run)
+    checkpoint = read_checkpoint(run)
+    labelled = _load(source, options.seed, quiet)
+    return labelled, replace(options, device=device, workers=workers), source, checkpoint
+
+
 @app.command(epilog="[bold]Examples[/]\n\n"
                     "  petclf train samples/digits --arch tf_efficientnet_lite0 --size 64 --bs 16 --epochs 5\n\n"
                     "  petclf train pets/images --pets --early-stop 2 --out runs/pets\n\n"
                     "  petclf train GunPoint_TRAIN.tsv --arch tf_efficientnet_lite0 --out runs/gunpoint\n\n"
                     "  petclf train gunpoint --arch resnet18 --no-pretrained --lr 1e-3\n\n"
+                    "  petclf train --resume runs/pets    (after Ctrl-C)\n\n"
                     "Then: petclf predict image runs/pets some_photo.jpg, or "
                     "petclf predict series runs/gunpoint GunPoint_TEST.tsv")
 def train(
-    data: Data,
+    ctx: typer.Context,
+    data: Annotated[Optional[Path], typer.Argument(metavar="[DATA]", show_default=False,
+                                                   help=DATA_HELP + " Left out with --resume.")] = None,
     arch: ArchName = "resnet34",
     pretrained: Pretrained = True,
     weights: WeightsFile = None,
@@ -96,6 +132,10 @@ def train(
     out: Annotated[Optional[Path], typer.Option(help="Run folder \\[default: runs/<date-time>].",
                                                 show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty run folder.")] = False,
+    resume: Annotated[Optional[Path], typer.Option(
+        metavar="RUN", show_default=False, help="Continue the run that Ctrl-C stopped in folder RUN, from its last "
+                                                "completed epoch, with the data and options it began with "
+                                                "(--device and --workers may change).")] = None,
     quiet: Quiet = False,
     json_: Json = False,
 ) -> None:
@@ -103,18 +143,29 @@ def train(
 
     One epoch trains the new head with the backbone frozen, then --epochs train every layer; the epoch with the lowest validation loss is kept. The run folder gets model.safetensors (all [bold]petclf predict[/] needs), history.csv, metrics.json, valid_predictions.csv, confusion_matrix.png, lr_find.png and args.json.
 
+    Ctrl-C stops at once: the run folder then holds the last completed epoch's model (predict can use it) and a checkpoint; --resume RUN finishes the run.
+
     A series file trains the same image classifier on each series' Gramian angular field (as [bold]petclf tsimage[/] draws it), computed per batch on the training device; --method, --size and --colormap are stored in the model.
     """
     import datetime
 
     from petclf.train import TrainOptions, train as run_training
 
-    labelled = _load(data, valid, valid_pct, label_re, pets, csv, label_col, seed, quiet or json_)
-    options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, size, bs, augment,
-                           early_stop, seed, device, precision, workers, method=method.value, colormap=colormap,
-                           scaling=scaling.value)
-    folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_)
+    checkpoint = None
+    if resume is not None:
+        labelled, options, source, checkpoint = _resume(ctx, resume, device, workers, quiet or json_)
+        folder = resume
+    elif data is None:
+        raise UsageError("Missing argument 'DATA' (or --resume RUN).")
+    else:
+        source = _source(data, valid, valid_pct, label_re, pets, csv, label_col)
+        labelled = _load(source, seed, quiet or json_)
+        options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, size, bs, augment,
+                               early_stop, seed, device, precision, workers, method=method.value,
+                               colormap=colormap, scaling=scaling.value)
+        folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
+                          resume=checkpoint)
     metrics = report.metrics
     if json_:
         console.print_json({"folder": str(report.folder), **metrics})
@@ -158,7 +209,7 @@ def lr_find(
     """Run fastai's learning-rate finder and print its suggestions (valley is what train uses)."""
     from petclf.train import SUGGESTIONS, TrainOptions, lr_find as find
 
-    labelled = _load(data, valid, valid_pct, label_re, pets, csv, label_col, seed, quiet or json_)
+    labelled = _load(_source(data, valid, valid_pct, label_re, pets, csv, label_col), seed, quiet or json_)
     options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,
                            workers=workers, precision="fp32", lr_find_iters=iters, method=method.value,
                            colormap=colormap, scaling=scaling.value)

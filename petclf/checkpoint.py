@@ -1,0 +1,130 @@
+"""What an interrupted training run leaves in its folder so that ``petclf train --resume`` can
+continue it: the last completed epoch's model as ``model.safetensors`` (``predict`` can use
+it as it is) and, beside it, ``checkpoint.safetensors`` with the rest of the training state:
+fastai's optimizer state, the best weights so far, the history, the learning rate.
+
+Both are safetensors (raw tensors and a JSON header), so resuming, like predicting, never
+unpickles anything; ``torch.save`` checkpoints would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from petclf.atomic import atomic_file
+from petclf.errors import DataError, UsageError
+from petclf.modelfile import MODEL_NAME, ModelMeta, read_model, save_model
+
+if TYPE_CHECKING:
+    import torch
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+FORMAT = "petclf-checkpoint/1"
+
+
+@dataclass(frozen=True)
+class Best:
+    """The epoch with the lowest validation loss so far, and its weights."""
+
+    loss: float
+    epoch: int
+    state: dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    epochs_done: int  # completed epochs, the frozen ones included
+    history: list[dict]  # their rows of history.csv
+    model: dict[str, torch.Tensor]  # the weights at the end of the last of them
+    optimizer: dict  # fastai's Optimizer.state_dict() then: {"state": [per parameter], "hypers": [per group]}
+    best: Best | None
+    lr: float
+    lr_source: str
+    origin: str  # where the starting weights came from
+    classes: list[str]
+
+
+def save_checkpoint(folder: Path, checkpoint: Checkpoint, meta: ModelMeta) -> None:
+    from safetensors.torch import save_file
+
+    save_model(folder / MODEL_NAME, checkpoint.model, meta)
+    tensors, optimizer = _split_optimizer(checkpoint.optimizer)
+    header = {"format": FORMAT, "epochs_done": checkpoint.epochs_done, "history": checkpoint.history,
+              "optimizer": optimizer, "lr": checkpoint.lr, "lr_source": checkpoint.lr_source,
+              "origin": checkpoint.origin, "classes": checkpoint.classes}
+    if checkpoint.best is not None:
+        header.update(best_loss=checkpoint.best.loss, best_epoch=checkpoint.best.epoch)
+        tensors.update({f"best.{name}": t for name, t in checkpoint.best.state.items()})
+    tensors = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
+    with atomic_file(folder / CHECKPOINT_NAME) as tmp:
+        save_file(tensors, str(tmp), metadata={"petclf-checkpoint": json.dumps(header)})
+
+
+def read_checkpoint(folder: Path) -> Checkpoint:
+    """The checkpoint in a run folder; a folder without one was not interrupted (or is not a
+    run folder)."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(folder) / CHECKPOINT_NAME
+    if not path.is_file():
+        finished = (Path(folder) / "metrics.json").is_file()
+        raise UsageError(f"{folder}: nothing to resume ({'the run finished' if finished else 'no ' + CHECKPOINT_NAME})")
+    model, _ = read_model(Path(folder) / MODEL_NAME)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            header = json.loads((handle.metadata() or {}).get("petclf-checkpoint", "{}"))
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+        if header.get("format") != FORMAT:
+            raise ValueError(f"format is not {FORMAT}")
+        best = None
+        if "best_epoch" in header:
+            best = Best(float(header["best_loss"]), int(header["best_epoch"]), _prefixed(tensors, "best."))
+        checkpoint = Checkpoint(int(header["epochs_done"]), list(header["history"]), model,
+                                _join_optimizer(header["optimizer"], _prefixed(tensors, "opt.")), best,
+                                float(header["lr"]), str(header["lr_source"]), str(header["origin"]),
+                                [str(c) for c in header["classes"]])
+    except (SafetensorError, OSError) as error:
+        raise DataError(path, f"not a readable safetensors file ({error})") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise DataError(path, f"checkpoint is malformed ({error})") from None
+    return checkpoint
+
+
+def _prefixed(tensors: dict, prefix: str) -> dict:
+    return {name[len(prefix):]: t for name, t in tensors.items() if name.startswith(prefix)}
+
+
+def _split_optimizer(state_dict: dict) -> tuple[dict, dict]:
+    """fastai's optimizer state as tensors (``opt.<param>.<key>``) and JSON for the rest."""
+    import torch
+
+    tensors, plain = {}, []
+    for i, state in enumerate(state_dict["state"]):
+        plain.append({})
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"opt.{i}.{key}"] = value
+            else:
+                plain[-1][key] = _json_value(value)
+    hypers = [{key: _json_value(value) for key, value in group.items()} for group in state_dict["hypers"]]
+    return tensors, {"state": plain, "hypers": hypers}
+
+
+def _join_optimizer(plain: dict, tensors: dict) -> dict:
+    state = [dict(values) for values in plain["state"]]
+    for name, tensor in tensors.items():
+        index, key = name.split(".", 1)
+        state[int(index)][key] = tensor
+    return {"state": state, "hypers": [dict(group) for group in plain["hypers"]]}
+
+
+def _json_value(value):
+    """A number or flag as JSON keeps it (numpy scalars included); anything else is a bug."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if not isinstance(value, (bool, int, float, str)):
+        raise TypeError(f"cannot store an optimizer value of type {type(value).__name__}")
+    return value

@@ -1,0 +1,293 @@
+"""The catalogue of bad inputs. Each must end with a non-zero exit, one line on stderr that
+names the file or option and the problem, no traceback, and no output left behind: not the
+output folder, not a temporary file."""
+
+import errno
+import os
+import pickle
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import DIGITS, SAMPLES, make_model, run, write_images
+
+GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
+QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "1", "--bs", "16")
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def pickle_payload(path: Path, marker: Path) -> Path:
+    """A pickle that would create ``marker`` if anything unpickled it."""
+    class Payload:
+        def __reduce__(self):
+            return os.system, (f"touch {marker}",)
+
+    path.write_bytes(pickle.dumps(Payload()))
+    return path
+
+
+@pytest.fixture(scope="session")
+def bad(tmp_path_factory):
+    """Every bad input file, written once; keys are the names the cases use."""
+    d = tmp_path_factory.mktemp("bad")
+    files = {"D": d, "train": GUNPOINT_TRAIN, "marker": d / "pwned"}
+    good = write_images(d, ["good.png"], size=40)[0]
+    Image.open(good).save(d / "good.jpg")
+    for name, kept in (("trunc.jpg", d / "good.jpg"), ("trunc.png", good)):
+        (d / name).write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])
+    (d / "empty.jpg").write_bytes(b"")
+    (d / "notes.jpg").write_text("not an image\n")
+    (d / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 10**5, 10**5, 8, 2, 0, 0, 0))
+                                 + png_chunk(b"IEND", b""))
+    (d / "no-images").mkdir()
+    (d / "no-images" / "readme.txt").write_text("nothing to see\n")
+    (d / "empty-folder").mkdir()
+    write_images(d / "one-class", ["a/1.png", "a/2.png", "a/3.png"])
+    write_images(d / "lonely", ["a/1.png", "a/2.png", "a/3.png", "b/1.png"])
+    write_images(d / "named", ["cat_1.png", "cat_2.png", "dog_1.png", "dog_2.png"])
+    write_images(d / "four", ["a/1.png", "a/2.png", "b/1.png", "b/2.png"])
+    (d / "broken" / "a").mkdir(parents=True)
+    (d / "broken" / "b").mkdir()
+    for label in "ab":
+        shutil.copy(d / "trunc.png", d / "broken" / label / "x.png")
+    (d / "one-column.csv").write_text("file\ncat_1.png\n")
+    (d / "missing-file.csv").write_text("file,label\ncat_1.png,cat\nghost.png,dog\n")
+    (d / "twice.csv").write_text("file,label\ncat_1.png,cat\ndog_1.png,dog\ncat_1.png,cat\n")
+    texts = {
+        "empty.tsv": "", "blank.tsv": "\n \n\n", "header.csv": "label,t1,t2\n", "ragged.tsv": "1\t2\t3\t4\n2\t1\t2\n",
+        "nan.tsv": "1\t2\t3\n2\tnan\t3\n", "inf.csv": "1,2,3\n2,inf,3\n", "word.tsv": "1\t2\t3\n1\t2\tx\n",
+        "nolabel.csv": "label,t1,t2\nnan,1,2\na,3,4\n", "short.tsv": "1\t2\n2\t3\n", "data.xyz": "1 2 3\n",
+        "nodata.ts": "@problemName x\n@classLabel true a b\n", "one-class.tsv": "a\t1\t2\t3\na\t2\t3\t4\na\t1\t1\t1\n",
+        "huge.csv": "1,2,3\n2,1e39,3\n",
+    }
+    for name, text in texts.items():
+        (d / name).write_text(text)
+    (d / "binary.tsv").write_bytes(bytes(range(256)) * 4)
+    np.save(d / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.savez(d / "noX.npz", y=np.array(["a"]))
+    np.save(d / "unlabelled.npy", np.random.default_rng(0).normal(size=(6, 150)))
+    np.savez(d / "motions.npz", X=np.zeros((3, 6, 150)), y=np.array(["a", "b", "a"]))
+    rows = GUNPOINT_TRAIN.read_text().splitlines()[:4]
+    (d / "gp-149.tsv").write_text("".join("\t".join(r.split("\t")[:-1]) + "\n" for r in rows))
+    (d / "gp-nan.tsv").write_text(rows[0] + "\n" + rows[1].replace("\t", "\tnan\t", 1).rsplit("\t", 1)[0] + "\n")
+    (d / "out-full").mkdir()
+    (d / "out-full" / "keep.txt").write_text("mine\n")
+    files |= {"img": make_model(d / "image-model.safetensors"),
+              "ser": make_model(d / "series-model.safetensors", length=150)}
+    _model_file_cases(d, files)
+    return files
+
+
+def _model_file_cases(d: Path, files: dict) -> None:
+    from safetensors.torch import save_file
+
+    model = files["img"].read_bytes()
+    (d / "text.safetensors").write_text("hello")
+    (d / "cut.safetensors").write_bytes(model[: len(model) // 2])
+    (d / "header-only.safetensors").write_bytes(model[:5000])
+    save_file({"w": torch.zeros(2)}, str(d / "plain.safetensors"))
+    save_file({"w": torch.zeros(2)}, str(d / "bad-json.safetensors"), metadata={"petclf": "{not json"})
+    save_file({"w": torch.zeros(2)}, str(d / "old-format.safetensors"), metadata={"petclf": '{"format": "petclf-model/0"}'})
+    make_model(d / "misfit.safetensors", weights_of=2, classes=3)
+    for suffix in ("pkl", "pth", "safetensors"):
+        pickle_payload(d / f"pickled.{suffix}", files["marker"])
+
+
+CASES = {
+    # name: (arguments, exit code, what the one stderr line says)
+    "truncated jpeg": (["predict", "image", "{img}", "{D}/trunc.jpg"], 1, "{D}/trunc.jpg: cannot read the image (image file is truncated"),
+    "truncated png": (["predict", "image", "{img}", "{D}/trunc.png"], 1, "{D}/trunc.png: cannot read the image (image file is truncated"),
+    "zero-byte image": (["predict", "image", "{img}", "{D}/empty.jpg"], 1, "{D}/empty.jpg: cannot read the image (cannot identify image file"),
+    "text file named .jpg": (["predict", "image", "{img}", "{D}/notes.jpg"], 1, "{D}/notes.jpg: cannot read the image (cannot identify"),
+    "decompression bomb": (["predict", "image", "{img}", "{D}/bomb.png"], 1, "{D}/bomb.png: cannot read the image (Image size (10000000000 pixels) exceeds limit"),
+    "missing image": (["predict", "image", "{img}", "{D}/ghost.png"], 2, "{D}/ghost.png: no such file or folder"),
+    "folder without images": (["predict", "image", "{img}", "{D}/no-images"], 2, "no image files in {D}/no-images"),
+    # datasets
+    "missing data folder": (["train", "{D}/nowhere", "--out", "{out}"], 2, "{D}/nowhere: no such folder"),
+    "empty data folder": (["train", "{D}/empty-folder", "--out", "{out}"], 1, "{D}/empty-folder: no readable images found"),
+    "only unreadable images": (["train", "{D}/broken", "--out", "{out}"], 1, "{D}/broken: no readable images found"),
+    "one class only": (["train", "{D}/one-class", "--out", "{out}"], 1, "{D}/one-class: only one class (a); a classifier needs two"),
+    "a class with one image": (["train", "{D}/lonely", "--out", "{out}"], 1, "{D}/lonely: class 'b' has only one of the images"),
+    "labels regex matches nothing": (["train", "{D}/named", "--label-re", "^zebra_(\\d)", "--out", "{out}"], 1,
+                                     "{D}/named: --label-re '^zebra_(\\\\d)' matches no image file name"),
+    "labels regex without a group": (["train", "{D}/named", "--label-re", "^cat", "--out", "{out}"], 2, "--label-re '^cat' needs a group"),
+    "labels regex that does not parse": (["train", "{D}/named", "--label-re", "([", "--out", "{out}"], 2, "--label-re '([' is not a regular expression"),
+    "csv missing a column": (["train", "{D}/named", "--csv", "{D}/one-column.csv", "--out", "{out}"], 1,
+                             "{D}/one-column.csv: needs a header and rows of two columns: file, label"),
+    "csv naming a missing file": (["train", "{D}/named", "--csv", "{D}/missing-file.csv", "--out", "{out}"], 1,
+                                  "{D}/missing-file.csv: line 3: {D}/named/ghost.png does not exist"),
+    "csv duplicate rows": (["train", "{D}/named", "--csv", "{D}/twice.csv", "--out", "{out}"], 1, "{D}/twice.csv: line 4: cat_1.png is listed twice"),
+    "csv not found": (["train", "{D}/named", "--csv", "{D}/nope.csv", "--out", "{out}"], 2, "{D}/nope.csv: no such CSV file"),
+    "validation split ends up empty": (["train", "{D}/four", "--valid-pct", "0.1", "--out", "{out}"], 1,
+                                       "{D}/four: the validation set is empty (4 images); change --valid-pct"),
+    "valid-pct out of range": (["train", "{D}/four", "--valid-pct", "1.5", "--out", "{out}"], 2, "--valid-pct must be between 0 and 1 (got 1.5)"),
+    "--valid given an image folder": (["train", "{D}/four", "--valid", "{train}", "--out", "{out}"], 2, "--valid takes a series file"),
+    # series
+    "missing series file": (["tsimage", "{D}/missing.tsv", "{out}"], 2, "{D}/missing.tsv: no such file"),
+    "unknown series format": (["tsimage", "{D}/data.xyz", "{out}"], 2, "{D}/data.xyz: unknown series format '.xyz'"),
+    "empty series file": (["tsimage", "{D}/empty.tsv", "{out}"], 1, "{D}/empty.tsv: the file is empty"),
+    "only blank lines": (["tsimage", "{D}/blank.tsv", "{out}"], 1, "{D}/blank.tsv: no series found (only blank lines)"),
+    "only a header row": (["tsimage", "{D}/header.csv", "{out}"], 1, "{D}/header.csv: no series found (only a header row)"),
+    "mixed lengths": (["tsimage", "{D}/ragged.tsv", "{out}"], 1, "{D}/ragged.tsv: line 2 has 3 columns, expected 4"),
+    "NaN value": (["tsimage", "{D}/nan.tsv", "{out}"], 1, "{D}/nan.tsv: line 2 contains NaN, missing or infinite values"),
+    "infinite value": (["tsimage", "{D}/inf.csv", "{out}"], 1, "{D}/inf.csv: line 2 contains NaN, missing or infinite values"),
+    "value beyond float32": (["tsimage", "{D}/huge.csv", "{out}"], 1, "{D}/huge.csv: series 1 contains NaN, infinite or out-of-range"),
+    "word among numbers": (["tsimage", "{D}/word.tsv", "{out}"], 1, "{D}/word.tsv: line 2, column 3: 'x' is not a number"),
+    "NaN label": (["tsimage", "{D}/nolabel.csv", "{out}"], 1, "{D}/nolabel.csv: line 2 has no label"),
+    "label column that is not there": (["tsimage", "{train}", "{out}", "--label-col", "kind"], 2, "--label-col 'kind' is not a column"),
+    "binary file named .tsv": (["tsimage", "{D}/binary.tsv", "{out}"], 1, "{D}/binary.tsv: not a text file (it is not UTF-8)"),
+    "npy of Python objects": (["tsimage", "{D}/objects.npy", "{out}"], 1, "{D}/objects.npy: holds Python objects, which petclf does not load"),
+    "npz without X": (["tsimage", "{D}/noX.npz", "{out}"], 1, "{D}/noX.npz: no array named 'X' (found: y)"),
+    ".ts without @data": (["tsimage", "{D}/nodata.ts", "{out}"], 1, "{D}/nodata.ts: no @data section"),
+    "size below 2": (["tsimage", "{train}", "{out}", "--size", "1"], 2, "--size must be at least 2 (got 1)"),
+    "unknown method": (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "Invalid value for '--method'"),
+    "missing output argument": (["tsimage", "{train}"], 2, "Missing argument 'OUT_DIR'."),
+    "unknown command": (["bogus"], 2, "No such command 'bogus'."),
+    "unknown colormap": (["tsimage", "{train}", "{out}", "--colormap", "virdis"], 2, "--colormap: unknown colormap 'virdis'; did you mean viridis"),
+    "existing output folder": (["tsimage", "{train}", "{D}/out-full"], 2, "{D}/out-full: folder exists and is not empty (use --overwrite"),
+    "unlabelled series to train on": (["train", "{D}/unlabelled.npy", "--out", "{out}"], 1, "{D}/unlabelled.npy: has no labels to train on"),
+    "one class of series": (["train", "{D}/one-class.tsv", "--out", "{out}"], 1, "{D}/one-class.tsv: only one class (a)"),
+    "validation file of another length": (["train", "{train}", "--valid", "{D}/gp-149.tsv", "--out", "{out}"], 1,
+                                          "{D}/gp-149.tsv: series are 1 channel(s) x 149 values, but the training file's are 1 x 150"),
+    "series labels on an image folder": (["train", "{train}", "--pets", "--out", "{out}"], 2, "--label-re, --pets and --csv label image folders"),
+    "series shorter than the model's": (["predict", "series", "{ser}", "{D}/gp-149.tsv"], 1,
+                                        "{D}/gp-149.tsv: series are 1 channel(s) x 149 values; the model was trained on 1 x 150 "
+                                        "(if the file has no label column, pass --no-labels)"),
+    "series with other channels": (["predict", "series", "{ser}", "{D}/motions.npz"], 1,
+                                   "{D}/motions.npz: series are 6 channel(s) x 150 values; the model was trained on 1 x 150"),
+    "label read as a value": (["predict", "series", "{ser}", "{train}", "--no-labels"], 1, "(if its first column is the label, leave out --no-labels)"),
+    "NaN in series to predict": (["predict", "series", "{ser}", "{D}/gp-nan.tsv"], 1, "{D}/gp-nan.tsv: line 2 contains NaN"),
+    # models
+    "missing model": (["predict", "image", "{D}/nope.safetensors", "{D}/good.png"], 2, "{D}/nope.safetensors: no such model file"),
+    "text file as model": (["predict", "image", "{D}/text.safetensors", "{D}/good.png"], 1,
+                           "{D}/text.safetensors: not a petclf model: not a readable safetensors file"),
+    "truncated model": (["predict", "image", "{D}/cut.safetensors", "{D}/good.png"], 1, "{D}/cut.safetensors: not a petclf model: not a readable safetensors"),
+    "model cut inside its header": (["predict", "image", "{D}/header-only.safetensors", "{D}/good.png"], 1,
+                                    "{D}/header-only.safetensors: not a petclf model: not a readable safetensors"),
+    "safetensors without petclf metadata": (["predict", "image", "{D}/plain.safetensors", "{D}/good.png"], 1,
+                                            "{D}/plain.safetensors: a safetensors file without petclf metadata"),
+    "metadata that is not JSON": (["predict", "image", "{D}/bad-json.safetensors", "{D}/good.png"], 1,
+                                  "{D}/bad-json.safetensors: petclf metadata is malformed"),
+    "metadata of another format": (["predict", "image", "{D}/old-format.safetensors", "{D}/good.png"], 1,
+                                   "{D}/old-format.safetensors: petclf metadata is malformed (format is not petclf-model/1)"),
+    "weights that do not fit the arch": (["predict", "image", "{D}/misfit.safetensors", "{D}/good.png"], 1,
+                                         "{D}/misfit.safetensors: weights do not fit the architecture (wrong shape: 1.8.weight"),
+    "pickle payload .pkl": (["predict", "image", "{D}/pickled.pkl", "{D}/good.png"], 1, "{D}/pickled.pkl: not a petclf model"),
+    "pickle payload .pth": (["predict", "image", "{D}/pickled.pth", "{D}/good.png"], 1, "{D}/pickled.pth: not a petclf model"),
+    "pickle payload named .safetensors": (["predict", "image", "{D}/pickled.safetensors", "{D}/good.png"], 1,
+                                          "{D}/pickled.safetensors: not a petclf model"),
+    "pickle payload as --weights": (["train", "{D}/four", "--arch", "resnet18", "--weights", "{D}/pickled.pth", "--out", "{out}"], 1,
+                                    "{D}/pickled.pth: not a plain state dict of tensors, refused"),
+    "series model given images": (["predict", "image", "{ser}", "{D}/good.png"], 2,
+                                  "{ser}: this model classifies series, not images (use petclf predict series)"),
+    "image model given series": (["predict", "series", "{img}", "{train}"], 2,
+                                 "{img}: this model classifies images, not series (use petclf predict image)"),
+    # environment
+    "--device cuda without a GPU": (["train", "{D}/four", "--device", "cuda", "--out", "{out}"], 2,
+                                    "--device cuda: no CUDA GPU is available here; use --device cpu"),
+    "resume of a folder that is no run": (["train", "--resume", "{D}/empty-folder"], 2, "{D}/empty-folder: not a run folder (no args.json)"),
+    "resume with other options": (["train", "--resume", "{D}/empty-folder", "--epochs", "3"], 2,
+                                  "--resume continues {D}/empty-folder with its own data and options; leave out --epochs"),
+    "neither data nor resume": (["train"], 2, "Missing argument 'DATA' (or --resume RUN)."),
+}
+
+
+def assert_refused(result, code: int, message: str, workdir: Path, out: Path | None = None) -> None:
+    """The contract of every bad input (see the module docstring)."""
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == code, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
+    assert out is None or not out.exists()
+    assert not [p for p in workdir.rglob("*") if p.name.endswith(".tmp") or p.name.endswith(".old")]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input(name, bad, tmp_path):
+    args, code, message = CASES[name]
+    if name == "--device cuda without a GPU" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    names = {**bad, "out": tmp_path / "out"}
+    before = sorted(p.name for p in bad["D"].rglob("*"))
+    result = run(*(arg.format(**names) for arg in args))
+    assert_refused(result, code, message.format(**names), bad["D"], tmp_path / "out")
+    assert sorted(p.name for p in bad["D"].rglob("*")) == before  # nothing written beside the inputs
+    assert not bad["marker"].exists()  # no pickle ran
+
+
+@pytest.mark.parametrize("mode, kind", [("CMYK", "jpg"), ("I;16", "png"), ("L", "png"), ("RGBA", "png"),
+                                        ("P", "png"), ("1", "png"), ("LA", "png")])
+def test_images_of_any_mode_are_predicted(bad, tmp_path, mode, kind):
+    path = tmp_path / f"picture.{kind}"
+    Image.new(mode, (40, 30)).save(path)
+    result = run("predict", "image", bad["img"], path, "--json")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    from petclf.data import open_rgb
+
+    Image.fromarray(np.full((4, 4), 40000, np.uint16)).save(tmp_path / "deep.png")
+    assert np.asarray(open_rgb(tmp_path / "deep.png"))[0, 0].tolist() == [156, 156, 156]  # 40000 / 257
+
+
+def run_without_root_powers(*args: str) -> subprocess.CompletedProcess:
+    """``petclf ARGS`` in a process that permissions bind even when the tests run as root
+    (no CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH)."""
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    return subprocess.run([*prefix, sys.executable, "-m", "petclf", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="root without setpriv")
+def test_unreadable_image_and_unwritable_output_folder(bad, tmp_path):
+    secret = write_images(tmp_path, ["secret.png"])[0]
+    secret.chmod(0)
+    proc = run_without_root_powers("predict", "image", bad["img"], secret)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"error: Invalid value for 'FILES_OR_DIRS...': " \
+                                                           f"path '{secret}' is not readable.", proc.stderr
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    proc = run_without_root_powers("tsimage", GUNPOINT_TRAIN, locked / "images")
+    assert proc.returncode == 2 and proc.stderr.strip() == f"error: {locked}: the output folder is not writable"
+    assert list(locked.iterdir()) == []
+
+
+def test_disk_full_while_saving_the_model(tmp_path, monkeypatch):
+    import safetensors.torch
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full)
+    result = run("train", GUNPOINT_TRAIN, *QUICK, "--out", tmp_path / "run", "-q")
+    assert_refused(result, 1, f"{tmp_path / 'run' / 'model.safetensors'}: could not be written (No space left on device)",
+                   tmp_path, tmp_path / "run")
+
+
+def test_disk_full_while_writing_images(tmp_path, monkeypatch):
+    from PIL import Image as PILImage
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(PILImage.Image, "save", full)
+    result = run("tsimage", GUNPOINT_TRAIN, tmp_path / "images")
+    assert_refused(result, 1, f"{tmp_path / 'images'}: could not be written (No space left on device)",
+                   tmp_path, tmp_path / "images")
+
+
+def test_offline_without_cached_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))
+    result = run("train", DIGITS, "--arch", "resnet18", "--out", tmp_path / "run")
+    assert_refused(result, 2, "pass --weights FILE, or --no-pretrained", tmp_path, tmp_path / "run")

@@ -1,0 +1,138 @@
+"""Nothing is lost: Ctrl-C keeps the last completed epoch and --resume finishes the run;
+concurrent processes do not trip over each other; outputs get ordinary permissions; long
+series are turned into images in bounded memory. Real processes and real signals."""
+
+import csv
+import json
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from conftest import SAMPLES, make_model
+
+GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
+GUNPOINT_TEST = SAMPLES / "GunPoint" / "GunPoint_TEST.tsv"
+PETCLF = [sys.executable, "-m", "petclf"]
+QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--bs", "16")
+
+
+def start(*args) -> subprocess.Popen:
+    return subprocess.Popen([*PETCLF, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def interrupt_after(proc: subprocess.Popen, is_the_line) -> list[str]:
+    """Send SIGINT once a stderr line passes ``is_the_line``; all stderr lines, when it exits."""
+    lines = []
+    for line in proc.stderr:
+        lines.append(line.rstrip("\n"))
+        if is_the_line(line):
+            proc.send_signal(signal.SIGINT)
+            break
+    lines += proc.stderr.read().splitlines()
+    proc.wait(timeout=120)
+    return [line for line in lines if line.strip()]
+
+
+def epoch_row(line: str) -> bool:
+    return line.split()[:2] == ["0", "frozen"]
+
+
+def history(run: Path) -> list[dict]:
+    with (run / "history.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path):
+    run = tmp_path / "run"
+    proc = start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "6", "--out", run)
+    lines = interrupt_after(proc, epoch_row)
+    assert proc.returncode == 130, lines
+    done = len(history(run))
+    assert 1 <= done < 7
+    assert lines[-1] == (f"error: interrupted after {done} of 7 epochs: {run} holds the last completed epoch's "
+                         f"model; continue with: petclf train --resume {run}")
+    assert sorted(p.name for p in run.iterdir()) == ["args.json", "checkpoint.safetensors", "history.csv",
+                                                     "model.safetensors"]
+    assert not list(tmp_path.glob(".*"))  # no temporary folder left beside it
+
+    usable = subprocess.run([*PETCLF, "predict", "series", run, GUNPOINT_TEST, "--json"], capture_output=True, text=True)
+    assert usable.returncode == 0, usable.stderr
+    assert len(json.loads(usable.stdout)["predictions"]) == 150
+
+    resumed = subprocess.run([*PETCLF, "train", "--resume", run, "--json"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    metrics = json.loads(resumed.stdout)
+    assert metrics["epochs"] == 7 and metrics["folder"] == str(run)
+    rows = history(run)
+    assert [int(r["epoch"]) for r in rows] == list(range(7))
+    assert [r["phase"] for r in rows] == ["frozen"] + ["unfrozen"] * 6
+    assert not (run / "checkpoint.safetensors").exists() and (run / "metrics.json").is_file()
+
+
+def test_ctrl_c_before_the_first_epoch_ends_writes_nothing(tmp_path):
+    proc = start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "6", "--out", tmp_path / "run")
+    lines = interrupt_after(proc, lambda line: "training and 10 validation series" in line)
+    assert proc.returncode == 130 and lines[-1].startswith("error: interrupted"), lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_refuses_a_finished_run(tmp_path):
+    run = tmp_path / "run"
+    subprocess.run([*PETCLF, "train", GUNPOINT_TRAIN, *QUICK, "--epochs", "1", "--out", run, "-q"], check=True)
+    proc = subprocess.run([*PETCLF, "train", "--resume", run], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"error: {run}: nothing to resume (the run finished)"
+
+
+def test_two_predictions_on_one_model_and_two_trainings_at_once(tmp_path):
+    model = make_model(tmp_path / "model.safetensors", length=150)
+    predictions = [start("predict", "series", model, GUNPOINT_TEST, "--json") for _ in range(2)]
+    trainings = [start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "1", "--seed", seed, "--out", tmp_path / f"run{seed}",
+                       "--json") for seed in (1, 2)]
+    outputs = [proc.communicate(timeout=300) for proc in predictions + trainings]
+    assert [proc.returncode for proc in predictions + trainings] == [0] * 4, [err for _, err in outputs]
+    assert outputs[0][0] == outputs[1][0]  # the same model gives the same predictions
+    for seed in (1, 2):
+        assert json.loads(outputs[1 + seed][0])["folder"] == str(tmp_path / f"run{seed}")
+        assert (tmp_path / f"run{seed}" / "metrics.json").is_file()
+
+
+def test_outputs_get_the_permissions_of_ordinary_files(tmp_path):
+    """Temporary files are private (0600); renamed into place they are as open() makes them."""
+    subprocess.run(f"umask 022 && {sys.executable} -m petclf tsimage {GUNPOINT_TRAIN} {tmp_path / 'images'} -q",
+                   shell=True, check=True)
+    assert stat.S_IMODE((tmp_path / "images").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "images" / "manifest.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "images" / "preview.png").stat().st_mode) == 0o644
+
+
+PEAK_MEMORY = """
+import resource, sys
+from petclf.cli import main
+sys.argv = ["petclf", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, file=sys.stderr)
+"""
+
+
+def peak_memory(*args) -> int:
+    proc = subprocess.run([sys.executable, "-c", PEAK_MEMORY, *map(str, args)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return int(proc.stderr.split()[-1])
+
+
+def test_long_series_become_images_in_bounded_memory(tmp_path):
+    """8 series of 4 million values (256 MB as float64): the GAF's float64 resampling of them
+    all at once would take 24 bytes a value (768 MB) on top of reading the file."""
+    np.save(tmp_path / "long.npy", np.random.default_rng(0).normal(size=(8, 4_000_000)))
+    np.save(tmp_path / "short.npy", np.random.default_rng(0).normal(size=(8, 100)))
+    size = (tmp_path / "long.npy").stat().st_size
+    extra = (peak_memory("tsimage", tmp_path / "long.npy", tmp_path / "a", "--size", "64", "-q")
+             - peak_memory("tsimage", tmp_path / "short.npy", tmp_path / "b", "--size", "64", "-q"))
+    assert extra < 2 * size, f"{extra / 2**20:.0f} MB beyond a small file's run, for a {size / 2**20:.0f} MB file"
+    assert len(list((tmp_path / "a").glob("0*.png"))) == 8
