@@ -44,7 +44,7 @@ class Checkpoint:
     lr: float
     lr_source: str
     origin: str  # where the starting weights came from
-    classes: list[str]
+    classes: list[str]  # the model's (stored once, in model.safetensors' metadata)
 
 
 def save_checkpoint(folder: Path, checkpoint: Checkpoint, meta: ModelMeta) -> None:
@@ -54,7 +54,7 @@ def save_checkpoint(folder: Path, checkpoint: Checkpoint, meta: ModelMeta) -> No
     tensors, optimizer = _split_optimizer(checkpoint.optimizer)
     header = {"format": FORMAT, "epochs_done": checkpoint.epochs_done, "history": checkpoint.history,
               "optimizer": optimizer, "lr": checkpoint.lr, "lr_source": checkpoint.lr_source,
-              "origin": checkpoint.origin, "classes": checkpoint.classes}
+              "origin": checkpoint.origin}
     if checkpoint.best is not None:
         header.update(best_loss=checkpoint.best.loss, best_epoch=checkpoint.best.epoch)
         tensors.update({f"best.{name}": t for name, t in checkpoint.best.state.items()})
@@ -72,7 +72,7 @@ def read_checkpoint(folder: Path) -> Checkpoint:
     if not path.is_file():
         finished = (Path(folder) / "metrics.json").is_file()
         raise UsageError(f"{folder}: nothing to resume ({'the run finished' if finished else 'no ' + CHECKPOINT_NAME})")
-    model, _ = read_model(Path(folder) / MODEL_NAME)
+    model, meta = read_model(Path(folder) / MODEL_NAME)
     try:
         with safe_open(str(path), framework="pt") as handle:
             header = json.loads((handle.metadata() or {}).get("petclf-checkpoint", "{}"))
@@ -85,7 +85,7 @@ def read_checkpoint(folder: Path) -> Checkpoint:
         checkpoint = Checkpoint(int(header["epochs_done"]), list(header["history"]), model,
                                 _join_optimizer(header["optimizer"], _prefixed(tensors, "opt.")), best,
                                 float(header["lr"]), str(header["lr_source"]), str(header["origin"]),
-                                [str(c) for c in header["classes"]])
+                                meta.classes)
     except (SafetensorError, OSError) as error:
         raise DataError(path, f"not a readable safetensors file ({error})") from None
     except (ValueError, TypeError, KeyError, AttributeError) as error:
