@@ -44,7 +44,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/all.py
 
-# Test accuracy on four UCR/UEA datasets, 3 seeds each: about half an hour on 2 CPU cores.
+# Test accuracy on four UCR/UEA datasets, 3 seeds each: about 20 minutes on 2 CPU cores.
 bench-ucr: $(VENV)/.installed-test
 	$(BIN)/python bench/ucr.py
 

@@ -66,6 +66,8 @@ def score(true: list[str], predicted: list[str], classes: list[str]) -> Score:
 
 def load_classifier(path: Path, device: str = "auto", input: str = "image") -> Classifier:
     """The model in ``path`` (a model file or run folder), which must classify ``input``."""
+    import torch
+
     from petclf.network import rebuild
     from petclf.weights import load_into
 
@@ -81,7 +83,9 @@ def load_classifier(path: Path, device: str = "auto", input: str = "image") -> C
         model = series_classifier(meta, model)
     load_into(model, state, str(path))
     torch_device = resolve_device(device)
-    return Classifier(model.eval().to(torch_device), meta, torch_device)
+    # as in training; images arrive channels-last anyway (HWC pixels, permuted)
+    model = model.eval().to(torch_device, memory_format=torch.channels_last)
+    return Classifier(model, meta, torch_device)
 
 
 def image_files(inputs: list[Path]) -> list[Path]:

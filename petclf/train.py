@@ -179,6 +179,7 @@ def _say(quiet: bool, message: str) -> None:
 def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoint | None = None):
     """The Learner, the model's metadata, and where its starting weights came from (for a
     resumed run: its checkpoint's weights, the origin being that of the run)."""
+    from fastai.callback.channelslast import ChannelsLast
     from fastai.vision.all import (CrossEntropyLossFlat, Learner, ProgressCallback, accuracy,
                                    error_rate, params, set_seed)
 
@@ -201,8 +202,9 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     if resume is not None:
         _check_resumable(resume, meta)
         weights.load_into(model, resume.model, "the checkpoint")
+    # channels-last convolutions: 2x faster for EfficientNet on this CPU, and fastai's advice with AMP
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=[error_rate, accuracy],
-                    splitter=lambda m: [params(m[-2]), params(m[-1])], cbs=cbs)  # body, head
+                    splitter=lambda m: [params(m[-2]), params(m[-1])], cbs=[ChannelsLast(), *cbs])  # body, head
     learn.remove_cb(ProgressCallback)
     learn.logger = lambda *_: None
     if precision == "fp16":

@@ -58,3 +58,21 @@ def test_predict_imports_neither_fastai_nor_pickle_loading(digits_run):
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+
+
+def test_the_channels_last_model_predicts_what_the_default_layout_does(digits_run):
+    import torch
+
+    from petclf.predict import load_classifier, predict_images
+
+    folder, _ = digits_run
+    classifier = load_classifier(folder / "model.safetensors", "cpu")
+    stem = next(p for p in classifier.model.parameters() if p.dim() == 4)
+    files = sorted(DIGITS.rglob("*.png"))[:20]
+    assert stem.is_contiguous(memory_format=torch.channels_last)
+    fast = predict_images(classifier, files, top_k=3)
+    classifier.model.to(memory_format=torch.contiguous_format)
+    assert stem.is_contiguous()
+    plain = predict_images(classifier, files, top_k=3)
+    assert [p.top[0][0] for p in fast] == [p.top[0][0] for p in plain]
+    assert max(abs(a[1] - b[1]) for p, q in zip(fast, plain) for a, b in zip(p.top, q.top)) < 1e-4
