@@ -23,8 +23,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-demo
 
 # Time series to images; a classifier trained straight from the GunPoint series, then its test
-# file predicted; transfer learning on the bundled digits; all with offline pretrained
-# EfficientNet-Lite0 (about two minutes on 2 CPU cores).
+# file predicted; transfer learning on the bundled digits, exported to ONNX and predicted
+# again; all with offline pretrained EfficientNet-Lite0 (about two minutes on 2 CPU cores).
 demo: $(VENV)/.installed-demo
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TRAIN.tsv demo-out/gunpoint --split train --overwrite
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TEST.tsv demo-out/gunpoint --split valid --overwrite
@@ -36,6 +36,8 @@ demo: $(VENV)/.installed-demo
 		--out demo-out/digits --overwrite
 	$(BIN)/petclf predict image demo-out/digits samples/digits/0/0000.png samples/digits/3/0003.png \
 		samples/digits/7/0007.png --top-k 2
+	$(BIN)/petclf export demo-out/digits --overwrite
+	$(BIN)/petclf predict image demo-out/digits/model.onnx samples/digits/0/0000.png --top-k 2
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -45,3 +45,22 @@ def create_head(n_features: int, n_classes: int, pool: bool = True, dropout: flo
         if isinstance(layer, nn.Linear):
             nn.init.kaiming_normal_(layer.weight)
     return head
+
+
+class Probabilities(nn.Module):
+    """What ``predict`` runs, in torch or exported to ONNX: a batch as read from disk (uint8 HWC
+    pixels; or series, which the model's GafStem makes images of) to class probabilities. One
+    module for both engines, so the normalisation cannot differ between them."""
+
+    def __init__(self, model: nn.Module, mean: list[float] | None = None, std: list[float] | None = None):
+        super().__init__()
+        self.model, self.pixels = model, mean is not None
+        if self.pixels:  # (pixels / 255 - mean) / std as one multiply and one add
+            std_ = torch.tensor(std).view(1, -1, 1, 1)
+            self.register_buffer("scale", 1 / (255 * std_), persistent=False)
+            self.register_buffer("shift", -torch.tensor(mean).view(1, -1, 1, 1) / std_, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pixels:
+            x = x.permute(0, 3, 1, 2).float() * self.scale + self.shift
+        return self.model(x).float().softmax(1)

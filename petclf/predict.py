@@ -1,17 +1,18 @@
-"""Classify images or series with a model file.
+"""Classify images or series with a model file, or with its ONNX export.
 
 The network is rebuilt from the file's metadata and its weights loaded from safetensors: no
-pickle, no fastai (whose import alone takes ~10 s). Images are prepared as fastai prepares a
-validation batch for ``Resize(size)``: RGB, the centred square crop, bilinear resize, /255,
-normalised, so predictions match those made at the end of training. Series go to the model
-as they are: its ``GafStem`` makes their images, as it did in training.
+pickle, no fastai (whose import alone takes ~10 s). An exported ``.onnx`` file runs on
+onnxruntime instead, without importing torch at all (``onnxfile``). Images are prepared as
+fastai prepares a validation batch for ``Resize(size)``: RGB, the centred square crop, bilinear
+resize, /255, normalised, so predictions match those made at the end of training. Series go to
+the model as they are: its ``GafStem`` makes their images, as it did in training.
 """
 
 from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from petclf.data import IMAGE_ERRORS, image_suffixes, open_rgb
 from petclf.device import resolve_device
 from petclf.errors import DataError, UsageError
 from petclf.modelfile import ModelMeta, read_model
+from petclf.onnxfile import SUFFIX, load_onnx
 from petclf.series import SeriesSet
 
 if TYPE_CHECKING:
@@ -33,9 +35,10 @@ if TYPE_CHECKING:
 class Classifier:
     """A model ready to predict: load it once, classify many times."""
 
-    model: torch.nn.Module
     meta: ModelMeta
-    device: torch.device
+    probabilities: Callable[[np.ndarray], np.ndarray]  # a batch as read (uint8 NHWC pixels, or series)
+    device: str  # where it runs: "cpu", "cuda:0"
+    model: torch.nn.Module | None = None  # the torch module behind ``probabilities``; None for ONNX
 
 
 @dataclass(frozen=True)
@@ -65,27 +68,49 @@ def score(true: list[str], predicted: list[str], classes: list[str]) -> Score:
 
 
 def load_classifier(path: Path, device: str = "auto", input: str = "image") -> Classifier:
-    """The model in ``path`` (a model file or run folder), which must classify ``input``."""
-    import torch
-
-    from petclf.network import rebuild
-    from petclf.weights import load_into
-
-    state, meta = read_model(path)
+    """The model in ``path`` (a model file or run folder, or an exported ``.onnx`` file), which
+    must classify ``input``."""
+    classifier = _load_exported(path, device) if Path(path).suffix == SUFFIX else load_torch(path, device)
+    meta = classifier.meta
     if meta.input != input:
         plural = {"image": "images", "series": "series"}
         raise UsageError(f"{path}: this model classifies {plural[meta.input]}, not {plural[input]} "
                          f"(use petclf predict {meta.input})")
+    return classifier
+
+
+def load_torch(path: Path, device: str = "auto") -> Classifier:
+    """A model file or run folder, as a torch module (channels-last, as in training)."""
+    import torch
+
+    from petclf.layers import Probabilities
+    from petclf.network import rebuild
+    from petclf.weights import load_into
+
+    state, meta = read_model(path)
     model = rebuild(meta.net)
     if meta.series is not None:
         from petclf.seriesnet import series_classifier
 
         model = series_classifier(meta, model)
     load_into(model, state, str(path))
+    model = Probabilities(model, *((meta.mean, meta.std) if meta.series is None else ()))
     torch_device = resolve_device(device)
-    # as in training; images arrive channels-last anyway (HWC pixels, permuted)
     model = model.eval().to(torch_device, memory_format=torch.channels_last)
-    return Classifier(model, meta, torch_device)
+
+    def probabilities(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(batch).to(torch_device)).cpu().numpy()
+
+    return Classifier(meta, probabilities, str(torch_device), model)
+
+
+def _load_exported(path: Path, device: str) -> Classifier:
+    if device not in ("auto", "cpu"):
+        raise UsageError(f"--device {device}: an exported .onnx model runs on the CPU (onnxruntime); "
+                         "give the .safetensors model to predict on a GPU")
+    meta, probabilities = load_onnx(path)
+    return Classifier(meta, probabilities, "cpu")
 
 
 def image_files(inputs: list[Path]) -> list[Path]:
@@ -125,36 +150,27 @@ def predict_images(classifier: Classifier, files: list[Path], bs: int = 64, top_
     core (the cores are otherwise idle); on the CPU, none (decoding in between batches),
     because there the forward pass already uses every core and extra threads only contend
     (0.87x vs 0.77x of a bare forward pass on 2 cores, bench/bench_predict.py)."""
-    import torch
-
     if bs < 1 or top_k < 1:
         raise UsageError("--bs and --top-k must be at least 1")
-    model, meta, torch_device = classifier.model, classifier.meta, classifier.device
+    meta = classifier.meta
     if workers is None:
-        workers = 0 if torch_device.type == "cpu" else os.cpu_count() or 1
-    # (pixels / 255 - mean) / std as one multiply and one add, both in place
-    std = torch.tensor(meta.std, device=torch_device).view(1, -1, 1, 1)
-    scale, shift = 1 / (255 * std), -torch.tensor(meta.mean, device=torch_device).view(1, -1, 1, 1) / std
+        workers = 0 if classifier.device == "cpu" else os.cpu_count() or 1
     k = min(top_k, len(meta.classes))
     results: dict[Path, Prediction] = {}
-    with torch.inference_mode():
-        for batch in _decoded_batches(files, meta.image_size, bs, workers):
-            good = [(path, pixels) for path, pixels in batch if isinstance(pixels, np.ndarray)]
-            results.update({path: Prediction(path, error=pixels) for path, pixels in batch if isinstance(pixels, str)})
-            if good:
-                x = torch.from_numpy(np.stack([p for _, p in good])).to(torch_device)
-                x = x.permute(0, 3, 1, 2).float().mul_(scale).add_(shift)
-                probs, index = model(x).float().softmax(1).topk(k, dim=1)
-                for (path, _), p, i in zip(good, probs.tolist(), index.tolist()):
-                    results[path] = Prediction(path, [(meta.classes[c], q) for c, q in zip(i, p)])
-            advance(len(batch))
+    for batch in _decoded_batches(files, meta.image_size, bs, workers):
+        good = [(path, pixels) for path, pixels in batch if isinstance(pixels, np.ndarray)]
+        results.update({path: Prediction(path, error=pixels) for path, pixels in batch if isinstance(pixels, str)})
+        if good:
+            probs = classifier.probabilities(np.stack([p for _, p in good]))
+            best = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+            for (path, _), p, i in zip(good, probs, best):
+                results[path] = Prediction(path, [(meta.classes[c], float(p[c])) for c in i])
+        advance(len(batch))
     return [results[path] for path in files]
 
 
-def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, advance=lambda n: None):
-    """Class probabilities ``(n, n_classes)`` (float32 tensor on the CPU) for each series."""
-    import torch
-
+def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, advance=lambda n: None) -> np.ndarray:
+    """Class probabilities ``(n, n_classes)`` for each series."""
     if bs < 1:
         raise UsageError("--bs must be at least 1")
     want = classifier.meta.series
@@ -164,14 +180,12 @@ def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, adva
                 want.length + 1: " (if its first column is the label, leave out --no-labels)"}.get(length, "")
         raise DataError(series.source, f"series are {channels} channel(s) x {length} values; the model "
                                        f"was trained on {want.channels} x {want.length}{hint}")
-    X = torch.from_numpy(series.X)
     probs = []
-    with torch.inference_mode():
-        for start in range(0, len(X), bs):
-            batch = X[start:start + bs].to(classifier.device)
-            probs.append(classifier.model(batch).float().softmax(1).cpu())
-            advance(len(batch))
-    return torch.cat(probs)
+    for start in range(0, len(series.X), bs):
+        batch = series.X[start:start + bs]
+        probs.append(classifier.probabilities(batch))
+        advance(len(batch))
+    return np.concatenate(probs)
 
 
 def _decoded_batches(files: list[Path], size: int, bs: int,

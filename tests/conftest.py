@@ -3,6 +3,8 @@ and stderr apart (errors must be one line on stderr, JSON alone on stdout)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +107,15 @@ def make_model(path: Path, length: int | None = None, classes: int = 2, weights_
         meta = replace(meta, net=replace(spec, n_classes=classes), classes=[f"c{i}" for i in range(classes)])
     save_model(path, net.state_dict(), meta)
     return path
+
+
+def modules_to_predict(model: Path, image: Path) -> set[str]:
+    """The top-level modules a fresh process imports to predict ``image`` with ``model``; any
+    unpickling in it fails the run."""
+    code = ("import sys, pickle; from petclf.cli import app\n"
+            "pickle.load = pickle.loads = lambda *a, **k: sys.exit('pickle used')\n"
+            f"app(['predict', 'image', {str(model)!r}, {str(image)!r}, '-q', '--json'], standalone_mode=False)\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(proc.stdout.splitlines()[-1].split())

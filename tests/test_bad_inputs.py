@@ -102,6 +102,23 @@ def _model_file_cases(d: Path, files: dict) -> None:
     make_model(d / "misfit.safetensors", weights_of=2, classes=3)
     for suffix in ("pkl", "pth", "safetensors"):
         pickle_payload(d / f"pickled.{suffix}", files["marker"])
+    _onnx_cases(d, files)
+
+
+def _onnx_cases(d: Path, files: dict) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    from petclf.onnxfile import export_onnx
+
+    exported = export_onnx(files["img"], d / "image-model.onnx").read_bytes()
+    (d / "cut.onnx").write_bytes(exported[: len(exported) // 2])
+    (d / "text.onnx").write_text("hello")
+    value = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", [value],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    onnx.save(helper.make_model(graph), str(d / "plain.onnx"))
+    files["onnx"] = d / "image-model.onnx"
 
 
 CASES = {
@@ -193,6 +210,23 @@ CASES = {
                                   "{ser}: this model classifies series, not images (use petclf predict series)"),
     "image model given series": (["predict", "series", "{img}", "{train}"], 2,
                                  "{img}: this model classifies images, not series (use petclf predict image)"),
+    # exported models
+    "missing ONNX model": (["predict", "image", "{D}/nope.onnx", "{D}/good.png"], 2, "{D}/nope.onnx: no such model file"),
+    "text file as ONNX model": (["predict", "image", "{D}/text.onnx", "{D}/good.png"], 1,
+                                "{D}/text.onnx: not a readable ONNX model (Protobuf parsing failed.)"),
+    "truncated ONNX model": (["predict", "image", "{D}/cut.onnx", "{D}/good.png"], 1, "{D}/cut.onnx: not a readable ONNX model"),
+    "ONNX without petclf metadata": (["predict", "image", "{D}/plain.onnx", "{D}/good.png"], 1,
+                                     "{D}/plain.onnx: an ONNX file without petclf metadata"),
+    "ONNX model on a GPU": (["predict", "image", "{onnx}", "{D}/good.png", "--device", "cuda"], 2,
+                            "--device cuda: an exported .onnx model runs on the CPU (onnxruntime)"),
+    "ONNX image model given series": (["predict", "series", "{onnx}", "{train}"], 2,
+                                      "{onnx}: this model classifies images, not series (use petclf predict image)"),
+    "export of a series model": (["export", "{ser}", "--out", "{D}/series.onnx"], 2,
+                                 "{ser}: series models are not exported yet"),
+    "export to a name without .onnx": (["export", "{img}", "--out", "{out}"], 2, "{out}: the exported file's name must end in .onnx"),
+    "export over an existing file": (["export", "{img}", "--out", "{D}/text.onnx"], 2, "{D}/text.onnx exists; pass --overwrite"),
+    "export of a text file": (["export", "{D}/text.safetensors", "--out", "{D}/new.onnx"], 1,
+                              "{D}/text.safetensors: not a petclf model: not a readable safetensors file"),
     # environment
     "--device cuda without a GPU": (["train", "{D}/four", "--device", "cuda", "--out", "{out}"], 2,
                                     "--device cuda: no CUDA GPU is available here; use --device cpu"),

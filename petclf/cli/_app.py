@@ -67,7 +67,8 @@ app = typer.Typer(
     cls=_ReportingGroup,
     help="Transfer learning with fastai from the command line.\n\n"
          "[bold]petclf train[/] fine-tunes a pretrained backbone on labelled images or time series, "
-         "[bold]petclf predict image[/] / [bold]predict series[/] classify with the result, and "
+         "[bold]petclf predict image[/] / [bold]predict series[/] classify with the result, "
+         "[bold]petclf export[/] makes an image model an ONNX file that predicts without torch, and "
          "[bold]petclf tsimage[/] turns time series into images. "
          "Every command has its own --help with examples.",
     invoke_without_command=True,

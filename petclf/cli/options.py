@@ -37,3 +37,5 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 ModelPath = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False,
                                            help="A run folder or its model.safetensors.")]
+ModelOrExport = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False, help=(
+    "A run folder, its model.safetensors, or an .onnx file from petclf export."))]

@@ -7,7 +7,7 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli.options import Batch, Device, LabelCol, ModelPath, NoLabels, Quiet
+from petclf.cli.options import Batch, Device, LabelCol, ModelOrExport, ModelPath, NoLabels, Quiet
 
 predict_app = typer.Typer(help="Classify with a trained model.", invoke_without_command=True,
                           rich_markup_mode="rich")
@@ -24,7 +24,7 @@ def _predict(ctx: typer.Context) -> None:
                                      "  petclf predict image runs/digits samples/digits/3\n\n"
                                      "  petclf predict image runs/pets/model.safetensors cat.jpg --top-k 3 --json")
 def predict_image(
-    model: ModelPath,
+    model: ModelOrExport,
     files: Annotated[list[Path], typer.Argument(metavar="FILES_OR_DIRS...", show_default=False,
                                                 help="Images, or folders searched recursively.")],
     bs: Batch = 64,
@@ -86,7 +86,7 @@ def predict_series(
     series = read_series(file, label_col=None if no_labels else label_col)
     with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_) as advance:
         probs = classify(classifier, series, bs=bs, advance=advance)
-    confidence, index = probs.max(1)
+    confidence, index = probs.max(1), probs.argmax(1)
     classes = classifier.meta.classes
     predicted = [classes[i] for i in index.tolist()]
     scored = score(series.labels, predicted, classes) if series.labels else None

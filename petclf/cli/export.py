@@ -1,0 +1,30 @@
+"""``petclf export``."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from petclf import console
+from petclf.cli._app import app
+from petclf.cli.options import ModelPath
+
+
+@app.command("export", epilog="[bold]Examples[/]\n\n"
+                              "  petclf export runs/digits\n\n"
+                              "  petclf predict image runs/digits/model.onnx samples/digits/3")
+def export(
+    model: ModelPath,
+    out: Annotated[Optional[Path], typer.Option(help="The ONNX file to write (default: the model file's name, "
+                                                     "ending .onnx).", show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
+) -> None:
+    """Export an image model to one ONNX file, which predict runs without torch.
+
+    [b]petclf predict image FILE.onnx[/] then runs it on onnxruntime, on the CPU, without importing torch: a cold start in a fraction of the time, to the same predictions.
+    """
+    from petclf.modelfile import model_path
+    from petclf.onnxfile import export_onnx
+
+    out = out or model_path(model).with_suffix(".onnx")
+    console.result(str(export_onnx(model, out, overwrite=overwrite)))

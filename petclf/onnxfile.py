@@ -1,0 +1,70 @@
+"""Exported models: a petclf model as one ONNX file, for predicting without torch.
+
+``predict`` on a ``.safetensors`` model spends most of a cold start importing torch, timm and
+torchvision (torchvision's ``roi_align`` imports ``torch._dynamo``); onnxruntime loads and runs
+the same network in a fraction of that (README, Performance). The exported graph starts where
+``predict`` starts, with the uint8 pixels read from disk (or the series as read), and ends with
+class probabilities, so normalisation cannot drift between the two engines. The model file's
+metadata travels in the ONNX file's ``metadata_props``, and the weights inside it: an ONNX file
+is a protobuf graph of standard operators, and loading it runs no code from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from petclf.atomic import atomic_file
+from petclf.errors import DataError, UsageError
+from petclf.modelfile import ModelMeta
+
+SUFFIX = ".onnx"
+
+
+def export_onnx(model: Path, out: Path, overwrite: bool = False) -> Path:
+    """Write ``model`` (a model file or run folder) to ``out`` as a self-contained ONNX file."""
+    import torch
+
+    from petclf.predict import load_torch
+
+    out = Path(out)
+    if out.suffix != SUFFIX:
+        raise UsageError(f"{out}: the exported file's name must end in {SUFFIX}")
+    if out.exists() and not overwrite:
+        raise UsageError(f"{out} exists; pass --overwrite to replace it")
+    classifier = load_torch(model, "cpu")
+    if classifier.meta.input == "series":
+        raise UsageError(f"{model}: series models are not exported yet (their GAF stem is not traced); "
+                         "predict them with the .safetensors model")
+    example = torch.zeros(2, classifier.meta.image_size, classifier.meta.image_size, 3, dtype=torch.uint8)
+    program = torch.onnx.export(classifier.model, (example,), dynamo=True, verbose=False, external_data=False,
+                                input_names=["pixels"], output_names=["probabilities"],
+                                dynamic_shapes=({0: torch.export.Dim("batch")},))
+    program.model.metadata_props["petclf"] = classifier.meta.to_json()
+    with atomic_file(out) as tmp:
+        program.save(str(tmp), external_data=False)
+    return out
+
+
+def load_onnx(path: Path) -> tuple[ModelMeta, Callable[[np.ndarray], np.ndarray]]:
+    """The metadata of an exported model, and the function from a batch to probabilities."""
+    import onnxruntime
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such model file")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: its warnings are about graph optimisation
+    try:
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except (ort_errors.InvalidProtobuf, ort_errors.InvalidGraph, ort_errors.Fail, ort_errors.NotImplemented) as error:
+        raise DataError(path, f"not a readable ONNX model ({str(error).split(':')[-1].strip()})") from None
+    header = session.get_modelmeta().custom_metadata_map
+    if "petclf" not in header:
+        raise DataError(path, "an ONNX file without petclf metadata (not exported by petclf export)")
+    meta = ModelMeta.from_json(header["petclf"], path)
+    name = session.get_inputs()[0].name
+    return meta, lambda batch: session.run(None, {name: batch})[0]
