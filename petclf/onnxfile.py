@@ -18,18 +18,19 @@ import numpy as np
 
 from petclf.atomic import atomic_file
 from petclf.errors import DataError, UsageError
-from petclf.modelfile import ModelMeta
+from petclf.modelfile import ModelMeta, model_path
 
 SUFFIX = ".onnx"
 
 
-def export_onnx(model: Path, out: Path, overwrite: bool = False) -> Path:
-    """Write ``model`` (a model file or run folder) to ``out`` as a self-contained ONNX file."""
+def export_onnx(model: Path, out: Path | None = None, overwrite: bool = False) -> Path:
+    """Write ``model`` (a model file or run folder) to ``out`` (default: beside the model file,
+    named like it) as a self-contained ONNX file."""
     import torch
 
     from petclf.predict import load_torch
 
-    out = Path(out)
+    out = Path(out) if out else model_path(model).with_suffix(SUFFIX)
     if out.suffix != SUFFIX:
         raise UsageError(f"{out}: the exported file's name must end in {SUFFIX}")
     if out.exists() and not overwrite:
@@ -53,9 +54,7 @@ def load_onnx(path: Path) -> tuple[ModelMeta, Callable[[np.ndarray], np.ndarray]
     import onnxruntime
     from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such model file")
+    path = model_path(path)
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: its warnings are about graph optimisation
     try:

@@ -23,8 +23,6 @@ def export(
 
     [b]petclf predict image FILE.onnx[/] then runs it on onnxruntime, on the CPU, without importing torch: a cold start in a fraction of the time, to the same predictions.
     """
-    from petclf.modelfile import model_path
     from petclf.onnxfile import export_onnx
 
-    out = out or model_path(model).with_suffix(".onnx")
     console.result(str(export_onnx(model, out, overwrite=overwrite)))
