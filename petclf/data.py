@@ -4,8 +4,10 @@ Labels come from, in this order of precedence:
 - ``csv``: a CSV file with a header; the first column is a file (relative to DATA), the second its label;
 - ``label_re``: a regular expression whose first group, matched against each file name, is the label;
 - ``pets``: the fast.ai book's Oxford-IIIT Pets rule, upper-case first letter = cat, else dog;
-- folders: ``DATA/<label>/...``; with ``DATA/train`` and ``DATA/valid`` (what ``tsimage --split``
-  writes) those are the split, otherwise ``valid_pct`` of the images, chosen with ``seed``.
+- folders: ``DATA/<label>/...``, with ``valid_pct`` of each class held out (stratified, ``seed``).
+  A folder laid out by split (``DATA/train/<label>/...``, what ``tsimage --split`` writes) trains on
+  ``train/``, validates on ``valid/`` (or ``val/``, ``validation/``) or on ``valid_pct`` of ``train/``,
+  and never reads ``test/``: a test set is only predicted, and its folder is not a class.
 
 Files that are not images (by extension) are skipped and counted, as are images a
 ``label_re`` does not match; images that cannot be decoded are reported by name and left out.
@@ -17,38 +19,28 @@ import csv
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from petclf.errors import DataError, UsageError
+from petclf.splits import LabelledSplit, check_split, check_valid_pct, stratified_split
 
 # What Pillow raises for a file that is not a decodable image (truncated, not an image, too big).
 IMAGE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+TRAIN_FOLDER = "train"
+VALID_FOLDERS = ("valid", "val", "validation")
+TEST_FOLDERS = ("test", "testing")
+
 
 @dataclass(frozen=True)
 class LabelSource:
     csv: Path | None = None
     label_re: str | None = None
     pets: bool = False
-
-
-class LabelledSplit:
-    """Labelled items split for training: ``labels`` (one per item) and ``valid`` (indices)."""
-
-    labels: list[str]
-    valid: list[int]
-
-    @property
-    def classes(self) -> list[str]:
-        return sorted(set(self.labels))
-
-    @property
-    def train(self) -> list[int]:
-        held = set(self.valid)
-        return [i for i in range(len(self.labels)) if i not in held]
 
 
 @dataclass(frozen=True)
@@ -58,10 +50,19 @@ class LabelledImages(LabelledSplit):
     valid: list[int]  # indices into files
     skipped: int = 0  # files that are not images, or whose name --label-re does not match
     unreadable: list[Path] = field(default_factory=list)
+    left_out: list[Path] = field(default_factory=list)  # test folders, never read
+    valid_given: bool = False  # the validation images are a folder of their own, not a split
 
     @property
     def names(self) -> list[str]:
         return [str(path) for path in self.files]
+
+
+@dataclass(frozen=True)
+class SplitFolders:
+    train: Path
+    valid: Path | None
+    test: list[Path]
 
 
 def image_suffixes() -> set[str]:
@@ -73,17 +74,35 @@ def find_images(data: Path, labels: LabelSource = LabelSource(), valid_pct: floa
     data = Path(data)
     if not data.is_dir():
         raise UsageError(f"{data}: no such folder")
-    if not 0 < valid_pct < 1:
-        raise UsageError(f"--valid-pct must be between 0 and 1 (got {valid_pct})")
-    split = [data / "train", data / "valid"]
-    if labels.csv is None and labels.label_re is None and not labels.pets and all(p.is_dir() for p in split):
-        pairs = [_folder_labelled(part) for part in split]
-        files, names = pairs[0][0] + pairs[1][0], pairs[0][1] + pairs[1][1]
-        valid = list(range(len(pairs[0][0]), len(files)))
+    check_valid_pct(valid_pct)
+    folders = split_folders(data) if labels == LabelSource() else None
+    in_valid = None
+    if folders is not None and folders.valid is not None:
+        (files, names), (valid_files, valid_names) = map(_folder_labelled, (folders.train, folders.valid))
+        in_valid = [False] * len(files) + [True] * len(valid_files)
+        files, names = files + valid_files, names + valid_names
     else:
-        files, names = _labelled(data, labels)
-        valid = random_split(len(files), valid_pct, seed)
-    return _checked(data, files, names, valid, workers)
+        files, names = _folder_labelled(folders.train) if folders else _labelled(data, labels)
+    images = _readable(data, files, names, in_valid, workers)
+    if in_valid is None:
+        images = replace(images, valid=stratified_split(images.labels, valid_pct, seed))
+    images = replace(images, left_out=folders.test if folders else [], valid_given=in_valid is not None)
+    return check_split(data, images, "images")
+
+
+def split_folders(data: Path) -> SplitFolders | None:
+    """The folders of a dataset laid out by split, or None for class folders. Any top-level
+    folder named like a split (train, valid, val, validation, test, testing) makes it one: then
+    ``train/`` must be there, and a test folder is never mistaken for a class."""
+    named = {p.name.lower(): p for p in data.iterdir() if p.is_dir()}
+    splits = [name for name in named if name in (TRAIN_FOLDER, *VALID_FOLDERS, *TEST_FOLDERS)]
+    if not splits:
+        return None
+    if TRAIN_FOLDER not in named:
+        raise DataError(data, f"has {', '.join(n + '/' for n in sorted(splits))} but no train/ folder: "
+                              "laid out by split, it needs train/<label>/...")
+    valid = next((named[name] for name in VALID_FOLDERS if name in named), None)
+    return SplitFolders(named[TRAIN_FOLDER], valid, [named[name] for name in TEST_FOLDERS if name in named])
 
 
 def _labelled(data: Path, labels: LabelSource) -> tuple[list[Path], list[str]]:
@@ -142,41 +161,31 @@ def _csv_labelled(data: Path, table: Path) -> tuple[list[Path], list[str]]:
     return files, names
 
 
-def random_split(n: int, valid_pct: float, seed: int) -> list[int]:
-    order = np.random.default_rng(seed).permutation(n)
-    return sorted(order[: int(round(n * valid_pct))].tolist())
-
-
-def _checked(data: Path, files: list[Path], names: list[str | None], valid: list[int],
-             workers: int | None) -> LabelledImages:
+def _readable(data: Path, files: list[Path], names: list[str | None], in_valid: list[bool] | None,
+              workers: int | None) -> LabelledImages:
+    """The labelled images that decode; ``valid`` holds those ``in_valid`` marks (none if None)."""
     suffixes = image_suffixes()
     usable = [name is not None and p.suffix.lower() in suffixes for p, name in zip(files, names)]
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         readable = list(pool.map(_decodes, [p if ok else None for p, ok in zip(files, usable)]))
     keep = [i for i, ok in enumerate(readable) if ok]
-    where = {old: new for new, old in enumerate(keep)}
-    images = LabelledImages([files[i] for i in keep], [names[i] for i in keep],
-                            [where[i] for i in valid if i in where], skipped=usable.count(False),
-                            unreadable=[p for p, ok, use in zip(files, readable, usable) if use and not ok])
-    if not images.files:
+    if not keep:
         raise DataError(data, "no readable images found (expected DATA/<label>/<image> folders)")
-    return check_split(data, images, "images")
+    return LabelledImages([files[i] for i in keep], [names[i] for i in keep],
+                          [new for new, old in enumerate(keep) if in_valid and in_valid[old]],
+                          skipped=usable.count(False),
+                          unreadable=[p for p, ok, use in zip(files, readable, usable) if use and not ok])
 
 
-def check_split(source: Path, split: LabelledSplit, noun: str) -> LabelledSplit:
-    """``split`` if a classifier can be trained and validated on it: both parts non-empty, at
-    least two classes, each with two or more items (as scikit-learn's stratified split asks)."""
-    counts = {label: split.labels.count(label) for label in split.classes}
-    if len(counts) < 2:
-        raise DataError(source, f"only one class ({', '.join(counts) or 'none'}); a classifier needs two or more")
-    single = [label for label, n in counts.items() if n < 2]
-    if single:
-        raise DataError(source, f"class {single[0]!r} has only one of the {noun}; every class needs at least 2 "
-                                "(to train on and to validate with)")
-    for part, rows in (("validation", split.valid), ("training", split.train)):
-        if not rows:
-            raise DataError(source, f"the {part} set is empty ({len(split.labels)} {noun}); change --valid-pct")
-    return split
+def median_side(files: list[Path], sample: int = 64) -> int:
+    """The median of the shorter sides of (an evenly spread sample of) ``files``, read from their
+    headers."""
+    step = max(1, len(files) // sample)
+    sides = []
+    for path in files[::step]:
+        with Image.open(path) as image:
+            sides.append(min(image.size))
+    return int(np.median(sides))
 
 
 def open_rgb(path: Path) -> Image.Image:

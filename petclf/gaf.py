@@ -109,7 +109,7 @@ def gaf(x: torch.Tensor, size: int | None = None, method: str = "gadf",
 
     check_method(method)
     size = check_size(x.shape[-1] if size is None else size)
-    cos, sin = _angles(x, size, bounds)
+    cos, sin = angles(x, size, bounds)
     lead = cos.shape[:-1]
     cos, sin = cos.reshape(-1, size), sin.reshape(-1, size)
     if method == "gadf":
@@ -124,7 +124,7 @@ def gaf(x: torch.Tensor, size: int | None = None, method: str = "gadf",
     return out.reshape(*lead, size, size)
 
 
-def _angles(x: torch.Tensor, size: int, bounds) -> tuple[torch.Tensor, torch.Tensor]:
+def angles(x: torch.Tensor, size: int, bounds=None) -> tuple[torch.Tensor, torch.Tensor]:
     """``polar`` of the resampled series, float32, a few series (first axis) at a time: in
     float64 they take about 24 bytes per input value, so long series are done in chunks and
     memory stays near the input's size plus ``_RESAMPLE_CHUNK_BYTES``."""
@@ -176,8 +176,20 @@ def mosaic_shape(n_channels: int) -> tuple[int, int]:
     return -(-n_channels // cols), cols
 
 
+def to_levels(fields: torch.Tensor) -> torch.Tensor:
+    """Field values in [-1, 1] as 256 levels, int64 (the index of a colormap's entry)."""
+    import torch
+
+    return ((fields + 1) * 127.5).round_().clamp_(0, 255).to(torch.int64)
+
+
 def to_rgb(fields: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
-    """Colour fields ``(n, C, N, N)`` in [-1, 1] into uint8 RGB images ``(n, H, W, 3)``.
+    """Colour fields ``(n, C, N, N)`` in [-1, 1] into uint8 RGB images ``(n, H, W, 3)`` (``mosaic``)."""
+    return mosaic(lut.to(fields.device)[to_levels(fields)])
+
+
+def mosaic(rgb: torch.Tensor) -> torch.Tensor:
+    """Tiles ``(n, C, N, N, 3)`` as uint8 images ``(n, H, W, 3)``.
 
     One channel gives one N x N image. Several channels are tiled row by row into a
     near-square grid of N x N tiles (channel 0 top left; unused tiles black), so a
@@ -185,9 +197,8 @@ def to_rgb(fields: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
     """
     import torch
 
-    n, channels, size, _ = fields.shape
-    index = ((fields + 1) * 127.5).round_().clamp_(0, 255).to(torch.int64)
-    rgb = lut.to(fields.device)[index]  # n, C, N, N, 3
+    rgb = rgb.to(torch.uint8)
+    n, channels, size, _, _ = rgb.shape
     if channels == 1:
         return rgb[:, 0]
     rows, cols = mosaic_shape(channels)

@@ -18,11 +18,22 @@ class Defaults:
     epochs: int  # unfrozen epochs after the frozen one
     bs: int
     lr: float | None  # None: the learning-rate finder's valley suggestion
+    augment: bool = True
 
 
 IMAGES = Defaults(size=224, epochs=1, bs=64, lr=None)  # fast.ai chapter 1
+# Thumbnails: images under THUMBNAIL_SIDE pixels a side (median), such as 8 x 8 digits. fastai's
+# photographic augmentation (flips, rotations, warps made for photos) turns them into other
+# glyphs, and one epoch of a few batches barely moves the head. Chosen on held-out scikit-learn
+# digits (not the bundled ones), README "Defaults for small images".
+THUMBNAILS = Defaults(size=64, epochs=20, bs=16, lr=1e-2, augment=False)
+THUMBNAIL_SIDE = 64
 # Chosen on validation splits of UCR training files, never on their test files (README, "Time series").
 SERIES = Defaults(size=128, epochs=30, bs=8, lr=1e-2)
+# Below this many labelled items (and with no validation set given), train a cross-validated
+# ensemble of this many members: one model's validation figure would rest on a handful of items.
+SMALL_DATA = 200
+ENSEMBLE_FOLDS = 5
 
 
 def is_series_file(path: Path) -> bool:

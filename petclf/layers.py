@@ -47,6 +47,18 @@ def create_head(n_features: int, n_classes: int, pool: bool = True, dropout: flo
     return head
 
 
+class Ensemble(nn.Module):
+    """Members whose probabilities are averaged. It returns their log, so that a softmax of
+    its output, as ``Probabilities`` and fastai apply, gives the average itself."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x).float().softmax(1) for m in self.members]).mean(0).log()
+
+
 class Probabilities(nn.Module):
     """What ``predict`` runs, in torch or exported to ONNX: a batch as read from disk (uint8 HWC
     pixels; or series, which the model's GafStem makes images of) to class probabilities. One

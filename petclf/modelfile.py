@@ -32,12 +32,13 @@ class SeriesInput:
 
     channels: int
     length: int
-    method: str  # "gadf" or "gasf"
+    method: str  # a field ("gadf", "gasf", "mtf", "rp") or three joined by "+" (fields.py)
     size: int  # side of each channel's field
     colormap: str
     scaling: str = "series"  # each series min-max scaled on its own; "dataset": by low/high
     low: list[float] | None = None  # per channel: the training set's minimum ("dataset" scaling)
     high: list[float] | None = None
+    label_col: str = "0"  # the label column of the training file, which predict series reads too
 
     def bounds(self):
         """``gaf``'s bounds argument: tensors (C, 1), or None for per-series scaling."""
@@ -60,6 +61,7 @@ class ModelMeta:
     resize: str = "crop"  # fastai Resize(size): the centre square, scaled to size x size (bilinear)
     input: str = "image"  # or "series": then ``series`` says which, and the network starts with a GafStem
     series: SeriesInput | None = None
+    members: int = 1  # a cross-validated ensemble's models; their weights are under "members.K."
     versions: dict[str, str] = field(default_factory=dict)
     format: str = FORMAT
 
@@ -88,6 +90,8 @@ def _check(meta: ModelMeta) -> None:
         raise ValueError("mean/std do not match the input channels")
     if not (isinstance(meta.image_size, int) and meta.image_size > 0) or meta.resize != "crop":
         raise ValueError("bad image size or resize method")
+    if not (isinstance(meta.members, int) and meta.members >= 1):
+        raise ValueError("members must be a positive integer")
     if meta.net.source not in ("torchvision", "timm"):
         raise ValueError("unknown network source")
     if meta.input not in INPUTS or (meta.input == "series") != (meta.series is not None):
@@ -97,11 +101,15 @@ def _check(meta: ModelMeta) -> None:
 
 
 def _check_series(series: SeriesInput) -> None:
-    from petclf import gaf
+    from petclf import fields, gaf
 
     if not all(isinstance(v, int) and v > 0 for v in (series.channels, series.length, series.size)):
         raise ValueError("series channels, length and size must be positive integers")
-    if series.method not in gaf.METHODS or not isinstance(series.colormap, str):
+    try:
+        fields.check_method(series.method)
+    except (UsageError, AttributeError):
+        raise ValueError("unknown series method or colormap") from None
+    if not isinstance(series.colormap, str) or not isinstance(series.label_col, str):
         raise ValueError("unknown series method or colormap")
     if series.scaling not in gaf.SCALINGS:
         raise ValueError("unknown series scaling")

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     import torch
 
 
+TTA_SCALE, TTA_WINDOWS = 0.9, 3  # series TTA: three windows of 90 %, within training's 80-100 %
+
+
 @dataclass(frozen=True)
 class Classifier:
     """A model ready to predict: load it once, classify many times."""
@@ -83,16 +86,11 @@ def load_torch(path: Path, device: str = "auto") -> Classifier:
     """A model file or run folder, as a torch module (channels-last, as in training)."""
     import torch
 
-    from petclf.layers import Probabilities
-    from petclf.network import rebuild
+    from petclf.layers import Ensemble, Probabilities
     from petclf.weights import load_into
 
     state, meta = read_model(path)
-    model = rebuild(meta.net)
-    if meta.series is not None:
-        from petclf.seriesnet import series_classifier
-
-        model = series_classifier(meta, model)
+    model = _rebuild(meta) if meta.members == 1 else Ensemble([_rebuild(meta) for _ in range(meta.members)])
     load_into(model, state, str(path))
     model = Probabilities(model, *((meta.mean, meta.std) if meta.series is None else ()))
     torch_device = resolve_device(device)
@@ -103,6 +101,18 @@ def load_torch(path: Path, device: str = "auto") -> Classifier:
             return model(torch.from_numpy(batch).to(torch_device)).cpu().numpy()
 
     return Classifier(meta, probabilities, str(torch_device), model)
+
+
+def _rebuild(meta: ModelMeta):
+    """One model as trained: the network, behind its GafStem for series."""
+    from petclf.network import rebuild
+
+    model = rebuild(meta.net)
+    if meta.series is None:
+        return model
+    from petclf.seriesnet import series_classifier
+
+    return series_classifier(meta, model)
 
 
 def _load_exported(path: Path, device: str) -> Classifier:
@@ -143,8 +153,9 @@ def prepare(path: Path, size: int) -> np.ndarray:
 
 
 def predict_images(classifier: Classifier, files: list[Path], bs: int = 64, top_k: int = 1,
-                   workers: int | None = None, advance=lambda n: None) -> list[Prediction]:
-    """Predictions for ``files`` (see ``image_files``), in their order.
+                   workers: int | None = None, advance=lambda n: None, tta: bool = False) -> list[Prediction]:
+    """Predictions for ``files`` (see ``image_files``), in their order; with ``tta``, the mean of
+    the image's and its mirror image's (the flip that training's augmentation teaches).
 
     ``workers`` threads decode images ahead of the forward pass. Default: on a GPU, one per
     core (the cores are otherwise idle); on the CPU, none (decoding in between batches),
@@ -161,7 +172,9 @@ def predict_images(classifier: Classifier, files: list[Path], bs: int = 64, top_
         good = [(path, pixels) for path, pixels in batch if isinstance(pixels, np.ndarray)]
         results.update({path: Prediction(path, error=pixels) for path, pixels in batch if isinstance(pixels, str)})
         if good:
-            probs = classifier.probabilities(np.stack([p for _, p in good]))
+            pixels = np.stack([p for _, p in good])
+            views = [pixels, np.ascontiguousarray(pixels[:, :, ::-1])] if tta else [pixels]
+            probs = np.mean([classifier.probabilities(view) for view in views], axis=0)
             best = np.argsort(-probs, axis=1, kind="stable")[:, :k]
             for (path, _), p, i in zip(good, probs, best):
                 results[path] = Prediction(path, [(meta.classes[c], float(p[c])) for c in i])
@@ -169,8 +182,10 @@ def predict_images(classifier: Classifier, files: list[Path], bs: int = 64, top_
     return [results[path] for path in files]
 
 
-def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, advance=lambda n: None) -> np.ndarray:
-    """Class probabilities ``(n, n_classes)`` for each series."""
+def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, advance=lambda n: None,
+                   tta: bool = False) -> np.ndarray:
+    """Class probabilities ``(n, n_classes)`` for each series; with ``tta``, the mean over the
+    series and ``TTA_WINDOWS`` windows of it (``window_views``)."""
     if bs < 1:
         raise UsageError("--bs must be at least 1")
     want = classifier.meta.series
@@ -183,9 +198,24 @@ def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, adva
     probs = []
     for start in range(0, len(series.X), bs):
         batch = series.X[start:start + bs]
-        probs.append(classifier.probabilities(batch))
+        views = [batch, *window_views(batch)] if tta else [batch]
+        probs.append(np.mean([classifier.probabilities(view) for view in views], axis=0))
         advance(len(batch))
     return np.concatenate(probs)
+
+
+def window_views(x: np.ndarray, scale: float = TTA_SCALE, n: int = TTA_WINDOWS) -> list[np.ndarray]:
+    """``n`` windows of ``scale`` of each series, from its start to its end, each stretched back to
+    the full length by linear interpolation: the window slicing training augments with
+    (``seriesnet.window_slice``), at fixed places so that predictions repeat."""
+    length = x.shape[-1]
+    views = []
+    for start in np.linspace(0, 1 - scale, n):
+        position = (start + scale * np.linspace(0, 1, length)) * (length - 1)
+        left = np.minimum(np.floor(position).astype(np.int64), length - 2)
+        weight = (position - left).astype(x.dtype)
+        views.append(x[..., left] * (1 - weight) + x[..., left + 1] * weight)
+    return views
 
 
 def _decoded_batches(files: list[Path], size: int, bs: int,

@@ -109,7 +109,7 @@ def _split_rows(path: Path, lines: list[tuple[int, str]]) -> list[list[str]]:
     return [line.split() for _, line in lines]
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
     try:
         float(cell)
     except ValueError:
@@ -124,7 +124,7 @@ def _is_header(row: list[str], label_col: int | str | None) -> bool:
     cells = list(row)
     if label_col is not None and -len(cells) <= int(label_col) < len(cells):
         cells.pop(int(label_col))
-    return not all(_is_number(cell) for cell in cells if cell.strip())
+    return not all(is_number(cell) for cell in cells if cell.strip())
 
 
 def _is_column_name(label_col: int | str | None) -> bool:
@@ -176,7 +176,7 @@ def _numbers(path: Path, number: int, cells: list[str], where: Callable[[int], s
     try:
         values = np.array(cells, dtype=np.float64)
     except ValueError:
-        k = next(k for k, cell in enumerate(cells) if not _is_number(cell))
+        k = next(k for k, cell in enumerate(cells) if not is_number(cell))
         raise DataError(path, f"line {number}, {where(k)}: {cells[k].strip()!r} is not a number") from None
     if not np.isfinite(values).all():
         raise DataError(path, f"line {number} contains NaN, missing or infinite values")

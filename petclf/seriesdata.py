@@ -1,6 +1,7 @@
 """Labelled series to train on, and fastai DataLoaders over them.
 
-The split is a given file (``valid``: a UCR _TEST file, or any held-out file) or ``valid_pct``
+The split is a given validation file (``valid``: any labelled file held out for choosing the
+kept epoch; never the test file whose accuracy is to be reported) or a stratified ``valid_pct``
 of the training file, chosen with ``seed``. Batches are raw series ``(B, C, L)``; the model's
 ``GafStem`` turns them into images on the training device (see seriesnet.py).
 """
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from petclf.data import LabelledSplit, check_split, random_split
-from petclf.errors import DataError, UsageError
-from petclf.series import SeriesSet, read_series
+from petclf.errors import DataError
+from petclf.series import SeriesSet, is_number, read_series
+from petclf.splits import LabelledSplit, check_split, check_valid_pct, stratified_split
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class LabelledSeries(LabelledSplit):
     labels: list[str]
     valid: list[int]  # indices into X
     names: list[str]  # "file:row", to report predictions by
+    label_col: str = "0"  # where a text file's labels are; the model keeps it for predict series
+    valid_given: bool = False  # the validation series come from a file of their own, not a split
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -34,24 +37,33 @@ class LabelledSeries(LabelledSplit):
 
 def find_series(path: Path, valid: Path | None = None, valid_pct: float = 0.2, seed: int = 42,
                 label_col: int | str = 0) -> LabelledSeries:
-    train_set = _labelled(read_series(path, label_col))
+    train_set = _labelled(read_series(path, label_col), label_col)
     if valid is None:
-        if not 0 < valid_pct < 1:
-            raise UsageError(f"--valid-pct must be between 0 and 1 (got {valid_pct})")
+        check_valid_pct(valid_pct)
         X, labels, names = train_set.X, train_set.labels, _names(train_set)
-        held = random_split(len(X), valid_pct, seed)
+        held = stratified_split(labels, valid_pct, seed)
     else:
-        valid_set = _labelled(read_series(valid, label_col))
+        valid_set = _labelled(read_series(valid, label_col), label_col)
         _check_same_shape(train_set, valid_set)
         X = np.concatenate([train_set.X, valid_set.X])
         labels, names = train_set.labels + valid_set.labels, _names(train_set) + _names(valid_set)
         held = list(range(len(train_set.X), len(X)))
-    return check_split(path, LabelledSeries(X, labels, held, names), "series")
+    return check_split(path, LabelledSeries(X, labels, held, names, str(label_col), valid is not None), "series")
 
 
-def _labelled(series: SeriesSet) -> SeriesSet:
+def _labelled(series: SeriesSet, label_col: int | str) -> SeriesSet:
+    """``series`` if it has labels that look like classes. Labels that are mostly distinct
+    numbers, or numbers with fractions, are a column of values: a CSV with its label last read
+    with the default first column would otherwise train a class per measurement."""
     if series.labels is None:
         raise DataError(series.source, "has no labels to train on (a label column, .npz 'y', or .ts class labels)")
+    labels = series.labels
+    if all(is_number(label) for label in labels) and (
+            len(set(labels)) > len(labels) / 2 or not all(label.lstrip("-").isdigit() for label in labels)):
+        example = next((label for label in labels if not label.lstrip("-").isdigit()), labels[0])
+        raise DataError(series.source, f"the label column (--label-col {label_col}) holds values such as "
+                                       f"{example} in {len(set(labels))} classes of {len(labels)} series: "
+                                       "not class labels. If the labels are in the last column, pass --label-col -1")
     return series
 
 

@@ -1,12 +1,13 @@
-"""Series in, class scores out: a GAF stem in front of an image classifier.
+"""Series in, class scores out: a field stem in front of an image classifier.
 
 ``GafStem`` turns a batch of series ``(B, C, L)`` into the images ``tsimage`` writes, on the
-model's device and per batch: GAF, the colormap lookup to uint8 RGB, /255, normalisation.
+model's device and per batch: the field(s) (fields.py), the colormap lookup or the stack of
+three fields to uint8 RGB, /255, normalisation.
 The pixels are those of tsimage's PNGs as fastai loads them, so a model trained on the fly
 and one trained on the PNGs see the same inputs; there is just no file in between.
 
 Several channels reach a 3-channel pretrained stem as a mosaic: one field per channel, in
-the same colormap, tiled into one image (``gaf.to_rgb``). The pretrained first convolution
+the same colours, tiled into one image (``gaf.mosaic``). The pretrained first convolution
 stays as it was trained, on colour images, and any channel count works with any backbone.
 """
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from petclf import gaf
+from petclf import fields, gaf
 
 if TYPE_CHECKING:
     from petclf.modelfile import ModelMeta
@@ -26,22 +27,28 @@ if TYPE_CHECKING:
 class GafStem(nn.Module):
     """Series ``(B, C, L)`` to normalised images ``(B, 3, rows * size, cols * size)``.
 
-    It has no parameters; the colormap and normalisation are rebuilt from the model file's
-    metadata, so nothing of it is stored among the weights.
+    It has no parameters; the colormap, normalisation and dataset bounds are rebuilt from the
+    model file's metadata, so nothing of it is stored among the weights. They are buffers, so
+    they move with the model (``.to("cuda")``).
     """
 
     def __init__(self, method: str, size: int, colormap: str, mean, std,
                  bounds: tuple[torch.Tensor, torch.Tensor] | None = None):
         super().__init__()
-        self.method, self.size = gaf.check_method(method), gaf.check_size(size)
-        self.bounds = bounds
+        fields.check_method(method)
+        self.method, self.size = method, gaf.check_size(size)
+        self.dataset_scaling = bounds is not None
+        if bounds is not None:
+            self.register_buffer("low", bounds[0], persistent=False)
+            self.register_buffer("high", bounds[1], persistent=False)
         self.register_buffer("lut", gaf.colormap_lut(colormap), persistent=False)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         with torch.autocast(x.device.type, enabled=False):  # the field in float32, as tsimage's
-            rgb = gaf.to_rgb(gaf.gaf(x, self.size, self.method, self.bounds), self.lut)
+            bounds = (self.low, self.high) if self.dataset_scaling else None
+            rgb = fields.series_images(x, self.method, self.size, self.lut, bounds)
             pixels = rgb.permute(0, 3, 1, 2).float().div_(255)
             return (pixels - self.mean) / self.std
 

@@ -1,39 +1,37 @@
 """Fine-tuning as in fast.ai chapter 1: DataLoaders, a pretrained backbone with a new head,
-``fine_tune`` (one frozen epoch, then all layers), error rate and accuracy, and a run folder:
-
-    model.safetensors      weights + metadata (see modelfile.py); all predict needs
-    history.csv            one row per epoch
-    metrics.json           the final validation numbers and how they were reached
-    valid_predictions.csv  each validation image (or series): label, prediction, confidence
-    confusion_matrix.png   the validation confusion matrix
-    lr_find.png            the learning-rate finder's curve, when it chose the rate
-    args.json              the options of the run, and how its data were loaded
+``fine_tune`` (one frozen epoch, then all layers), error rate and accuracy, and a run folder
+(runfolder.py).
 
 The data are labelled images (data.py) or labelled series (seriesdata.py). Series train the
-same image classifier behind a ``GafStem`` that makes their GAF images per batch on the
-training device (seriesnet.py); augmentation then stretches the series' time axis.
+same image classifier behind a ``GafStem`` that makes their images per batch on the training
+device (seriesnet.py); augmentation then stretches the series' time axis.
+
+On a small training set one model's validation figure rests on a handful of items and one
+seed's luck, so a run can train ``folds`` members instead, each validated on its own
+stratified fold, and keep them all: ``predict`` averages them (a cross-validated ensemble).
 
 The run folder is written under a temporary name and appears only when complete, or when
-Ctrl-C stops training after an epoch: then it holds that epoch's model.safetensors, the
+Ctrl-C stops a one-model run after an epoch: then it holds that epoch's model.safetensors, the
 history, args.json and checkpoint.safetensors (checkpoint.py), from which ``train`` resumes.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
-from petclf import console, inputs, network
+from petclf import console, fields, inputs, network, runfolder
 from petclf.atomic import atomic_dir, atomic_file
 from petclf.data import LabelledImages
 from petclf.device import resolve_device, resolve_precision
 from petclf.checkpoint import Checkpoint, save_checkpoint
 from petclf.errors import Interrupted, PetclfError, UsageError
 from petclf.gaf import DEFAULT_COLORMAP, check_scaling
-from petclf.modelfile import MODEL_NAME, ModelMeta, SeriesInput, save_model
+from petclf.modelfile import ModelMeta, SeriesInput
+from petclf.runfolder import Member, run_args, write_csv, write_json, write_run
 from petclf.seriesdata import LabelledSeries
+from petclf.splits import fold_splits
 
 Labelled = LabelledImages | LabelledSeries
 
@@ -50,7 +48,7 @@ class TrainOptions:
     lr: float | None = None  # None: for images the finder's valley suggestion, for series 1e-2
     size: int | None = None
     bs: int | None = None
-    augment: bool = True
+    augment: bool | None = None  # None: the default for the data
     early_stop: int | None = None  # patience in epochs
     seed: int = 42
     device: str = "auto"
@@ -60,6 +58,7 @@ class TrainOptions:
     method: str = "gadf"  # series only: how each series becomes an image
     colormap: str = DEFAULT_COLORMAP
     scaling: str = "series"  # or "dataset": the training series' min and max per channel
+    folds: int | None = None  # members of a cross-validated ensemble; None: inputs.ENSEMBLE_FOLDS if small
 
 
 @dataclass(frozen=True)
@@ -93,37 +92,73 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     goes into args.json for ``petclf train --resume``; ``resume`` continues an interrupted run.
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
-    folder, then raises ``Interrupted``."""
+    folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
     lr_source = "--lr" if options.lr is not None else f"default for {_kind(data)}"
     options = with_defaults(options, data)
+    splits = member_splits(data, options)
+    members, finding, lr, stopped = [], None, options.lr, None
     with atomic_dir(out, overwrite=overwrite or resume is not None) as tmp:
-        learn, meta, origin = _learner(data, options, quiet, resume)
-        finding, lr = None, options.lr
         if resume is not None:
             lr, lr_source = resume.lr, resume.lr_source
             _keep_lr_plot(Path(out), tmp)
-        elif lr is None:
-            finding = _find_lr(learn, options.lr_find_iters)
-            lr, lr_source = finding.suggestions["valley"], "finder (valley)"
-            _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
-        facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
-        board, keep, stopped = _epochs(learn, options, facts, resume, quiet)
-        if stopped is not None:
-            save_checkpoint(tmp, stopped, meta)
-            _write_csv(tmp / "history.csv", stopped.history)
-            _write_args(tmp, options, source)
-        else:
+        for k, split in enumerate(splits):
+            learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, resume)
+            if lr is None:
+                finding = _find_lr(learn, options.lr_find_iters)
+                lr, lr_source = finding.suggestions["valley"], "finder (valley)"
+                _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
+            if len(splits) > 1 and k == 0:
+                _say(quiet, f"{len(data.labels)} {_kind(data)}: training {len(splits)} models, each validated on "
+                            f"its own stratified fold, and averaging them (--folds {options.folds}; --folds 1 for "
+                            "one model)")
+            if len(splits) > 1:
+                _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and {len(split.valid)} "
+                            f"validation {_kind(data)}")
+            facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
+            board, keep, stopped = _epochs(learn, options, facts, resume, quiet)
+            if stopped is not None:
+                _leave_checkpoint(tmp, stopped, meta, options, source, len(splits), k)
+                break
             keep.restore(learn.model)
-            metrics = _write_run(tmp, learn, data, meta, options, board.rows, source)
-            metrics.update(lr=lr, lr_source=lr_source, weights=origin, best_epoch=keep.best.epoch)
-            _write_json(tmp / "metrics.json", metrics)
+            members.append(_member(learn, split, board.rows, keep.best.epoch))
+        if stopped is None:
+            metrics = write_run(tmp, data, meta, members, run_args(options, source))
+            metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device))
+            write_json(tmp / "metrics.json", metrics)
         if finding is not None:
             _save_lr_plot(finding, tmp / "lr_find.png")
     if stopped is not None:
         raise Interrupted(f"interrupted after {stopped.epochs_done} of {options.freeze_epochs + options.epochs} "
                           f"epochs: {out} holds the last completed epoch's model; continue with: "
                           f"petclf train --resume {out}")
-    return TrainReport(Path(out), metrics, board.rows)
+    return TrainReport(Path(out), metrics, [row for member in members for row in member.history])
+
+
+def member_splits(data: Labelled, options: TrainOptions) -> list[Labelled]:
+    """The data as each member sees it: itself for one model, else one split per fold."""
+    if options.folds == 1:
+        return [data]
+    if data.valid_given:
+        raise UsageError(f"--folds {options.folds} shares the training items out into validation folds itself; "
+                         "leave out --valid (or the DATA/valid folder), or pass --folds 1")
+    return fold_splits(data, options.folds, options.seed)
+
+
+def _leave_checkpoint(tmp: Path, stopped: Checkpoint, meta: ModelMeta, options: TrainOptions,
+                      source: dict | None, n_members: int, member: int) -> None:
+    """What Ctrl-C leaves of a one-model run; an ensemble's members are not resumable."""
+    if n_members > 1:
+        raise Interrupted(f"interrupted in member {member + 1} of {n_members}: nothing was written "
+                          "(an ensemble run starts again)")
+    save_checkpoint(tmp, stopped, meta)
+    write_csv(tmp / "history.csv", stopped.history)
+    write_json(tmp / "args.json", run_args(options, source))
+
+
+def _member(learn, split: Labelled, history: list[dict], best_epoch: int) -> Member:
+    probs, _, losses = learn.get_preds(dl=learn.dls.valid, with_loss=True)  # loss from the logits
+    state = {name: t.detach().cpu() for name, t in learn.model.state_dict().items()}
+    return Member(state, list(split.valid), probs.float().numpy(), losses.float().tolist(), history, best_epoch)
 
 
 def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool):
@@ -165,10 +200,26 @@ def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 
 
 
 def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
-    """``options`` with each unset size, epochs, bs and lr taken from the defaults for ``data``."""
-    base = inputs.SERIES if isinstance(data, LabelledSeries) else inputs.IMAGES
-    unset = {f.name: getattr(base, f.name) for f in fields(base) if getattr(options, f.name) is None}
+    """``options`` with each unset size, epochs, bs and lr taken from the defaults for ``data``,
+    and ``folds`` from its size: an ensemble for a small training set without a given validation set."""
+    base = inputs.SERIES if isinstance(data, LabelledSeries) else image_defaults(data)
+    unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
+    if isinstance(data, LabelledSeries):
+        fields.check_method(options.method)
+        check_scaling(options.scaling)
+    if options.folds is None:
+        small = not data.valid_given and len(data.labels) < inputs.SMALL_DATA
+        unset["folds"] = max(1, min(inputs.ENSEMBLE_FOLDS, len(data.labels) // 2)) if small else 1
     return replace(options, **unset)
+
+
+def image_defaults(images: LabelledImages) -> inputs.Defaults:
+    """fast.ai's for photographs; those for thumbnails when the median training image is smaller
+    than ``inputs.THUMBNAIL_SIDE`` a side."""
+    from petclf.data import median_side
+
+    small = median_side([images.files[i] for i in images.train]) < inputs.THUMBNAIL_SIDE
+    return inputs.THUMBNAILS if small else inputs.IMAGES
 
 
 def _say(quiet: bool, message: str) -> None:
@@ -232,11 +283,11 @@ def _input(data: Labelled, options: TrainOptions) -> dict:
         return {}
     channels, length = data.shape
     bounds = {}
-    if check_scaling(options.scaling) == "dataset":
+    if options.scaling == "dataset":
         train = data.X[data.train]
         bounds = {"low": train.min(axis=(0, 2)).tolist(), "high": train.max(axis=(0, 2)).tolist()}
-    return {"input": "series", "series": SeriesInput(channels, length, options.method, options.size,
-                                                     options.colormap, options.scaling, **bounds)}
+    return {"input": "series", "series": SeriesInput(channels, length, options.method, options.size, options.colormap,
+                                                     options.scaling, **bounds, label_col=data.label_col)}
 
 
 def _model_and_batches(data: Labelled, model, meta: ModelMeta, options: TrainOptions, device):
@@ -280,36 +331,6 @@ def _find_lr(learn, iters: int) -> LrFinding:
                      lrs.tolist(), losses.tolist())
 
 
-def _write_run(folder: Path, learn, data: Labelled, meta: ModelMeta, options: TrainOptions,
-               history: list[dict], source: dict | None) -> dict:
-    import numpy as np
-
-    from petclf import plots
-    from petclf.predict import score
-
-    probs, targets, losses = learn.get_preds(dl=learn.dls.valid, with_loss=True)  # loss from the logits
-    confidence, predicted = probs.float().max(1)
-    scored = score([meta.classes[t] for t in targets.tolist()], [meta.classes[p] for p in predicted.tolist()],
-                   meta.classes)
-    save_model(folder / MODEL_NAME, learn.model.state_dict(), meta)
-    _write_csv(folder / "history.csv", history)
-    item = "file" if meta.input == "image" else "series"
-    _write_csv(folder / "valid_predictions.csv", [
-        {item: data.names[i], "label": meta.classes[t], "predicted": meta.classes[p], "confidence": round(c, 6)}
-        for i, t, p, c in zip(data.valid, targets.tolist(), predicted.tolist(), confidence.tolist())])
-    plots.save_confusion_matrix(np.array(scored.matrix), meta.classes, folder / "confusion_matrix.png")
-    _write_args(folder, options, source)
-    seconds = sum(row["seconds"] for row in history)
-    kind = _kind(data)
-    return {"accuracy": scored.accuracy, "error_rate": 1 - scored.accuracy,
-            "valid_loss": float(losses.float().mean()),
-            "epochs": len(history), "classes": meta.classes, "input": meta.input,
-            f"train_{kind}": len(data.train), f"valid_{kind}": len(data.valid), **_data_facts(data),
-            "seconds": round(seconds, 2),
-            f"train_{kind}_per_second": round(len(data.train) * len(history) / seconds, 2) if seconds else None,
-            "device": str(learn.dls.device), "arch": meta.net.arch}
-
-
 def _save_lr_plot(finding: LrFinding, path: Path) -> None:
     from petclf.plots import save_lr_plot
 
@@ -324,44 +345,13 @@ def _keep_lr_plot(run: Path, tmp: Path) -> None:
         shutil.copy2(run / "lr_find.png", tmp / "lr_find.png")
 
 
-def _write_args(folder: Path, options: TrainOptions, source: dict | None) -> None:
-    _write_json(folder / "args.json", {"data": source, "options": {
-        k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}})
-
-
 def read_args(run: Path) -> tuple[dict, TrainOptions]:
     """How a run folder's data were loaded (``source``) and its options, from its args.json."""
-    path = Path(run) / "args.json"
+    source, options = runfolder.read_args(run)
     try:
-        args = json.loads(path.read_text())
-        options = dict(args["options"])
-        options["weights"] = options["weights"] and Path(options["weights"])
-        if not isinstance(args["data"], dict):
-            raise PetclfError(f"{path}: the run was not started by petclf train, so it says no data to resume with")
-        return args["data"], TrainOptions(**options)
-    except FileNotFoundError:
-        raise UsageError(f"{run}: not a run folder (no args.json)") from None
-    except (ValueError, TypeError, KeyError) as error:
-        raise PetclfError(f"{path}: malformed ({error})") from None
-
-
-def _data_facts(data: Labelled) -> dict:
-    if isinstance(data, LabelledSeries):
-        channels, length = data.shape
-        return {"channels": channels, "length": length}
-    return {"skipped_files": data.skipped, "unreadable_images": [str(p) for p in data.unreadable]}
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    with atomic_file(path) as tmp, tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        return source, TrainOptions(**options)
+    except TypeError as error:
+        raise PetclfError(f"{Path(run) / 'args.json'}: malformed ({error})") from None
 
 
 def _versions() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Series files to Gramian angular field images on disk, in the class-folder layout that
+"""Series files to field images (fields.py: GAF, MTF, recurrence plot, or a stack of three) on disk, in the class-folder layout that
 ``petclf train`` reads: ``OUT/<label>/<row>.png`` (flat when unlabelled), or the same under
 ``OUT/train`` / ``OUT/valid`` with ``split``.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petclf import console, gaf
+from petclf import console, fields, gaf
 from petclf.atomic import atomic_dir
 from petclf.errors import DataError, UsageError
 from petclf.plots import save_image_grid
@@ -56,7 +56,7 @@ def write_tsimages(series: SeriesSet, out_dir: Path, options: FieldOptions = Fie
                    fmt: str = "png", split: str | None = None, overwrite: bool = False,
                    workers: int | None = None, quiet: bool = False) -> TsImageReport:
     """Write one image per series and a ``manifest.csv`` and ``preview.png`` beside them."""
-    gaf.check_method(options.method)
+    fields.check_method(options.method)
     gaf.check_size(options.size)
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -103,8 +103,9 @@ def _write_fields(series: SeriesSet, files: list[str], tmp: Path, options: Field
     with console.progress("tsimage", total=n, unit="images", quiet=quiet) as advance, \
             ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         for start in range(0, n, chunk):
-            fields = gaf.gaf(torch.from_numpy(series.X[start:start + chunk]), options.size, options.method)
-            images = (gaf.to_rgb(fields, lut) if fmt == "png" else fields).numpy()
+            x = torch.from_numpy(series.X[start:start + chunk])
+            images = (fields.series_images(x, options.method, options.size, lut) if fmt == "png"
+                      else fields.series_fields(x, options.method, options.size)).numpy()
             for i, image in enumerate(images, start):
                 pending.append(pool.submit(_save, image, tmp / files[i]))
             while len(pending) > chunk:
@@ -144,8 +145,8 @@ def _write_preview(series: SeriesSet, options: FieldOptions, lut, path: Path) ->
             rows.append(row)
     picks = dict(sorted(picks.items()))
     rows = [row for chosen in picks.values() for row in chosen]
-    fields = gaf.gaf(torch.from_numpy(series.X[rows]), options.size, options.method)
-    images = iter(gaf.to_rgb(fields, lut).numpy())
+    images = iter(fields.series_images(torch.from_numpy(series.X[rows]), options.method, options.size, lut).numpy())
     grid = {label: [next(images) for _ in chosen] for label, chosen in picks.items()}
-    title = f"{series.source.name}: {options.method.upper()} {options.size}px, {options.colormap}"
+    colours = options.colormap if len(fields.check_method(options.method)) == 1 else "as red, green, blue"
+    title = f"{series.source.name}: {options.method.upper()} {options.size}px, {colours}"
     save_image_grid(grid, path, title)

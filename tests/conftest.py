@@ -119,3 +119,10 @@ def modules_to_predict(model: Path, image: Path) -> set[str]:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return set(proc.stdout.splitlines()[-1].split())
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that read the shared training run are slow too (it trains for about a minute)."""
+    for item in items:
+        if "digits_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -20,7 +20,7 @@ from PIL import Image
 from conftest import DIGITS, SAMPLES, make_model, run, write_images
 
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
-QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "1", "--bs", "16")
+QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "1", "--bs", "16", "--folds", "1")
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -168,7 +168,8 @@ CASES = {
     "npz without X": (["tsimage", "{D}/noX.npz", "{out}"], 1, "{D}/noX.npz: no array named 'X' (found: y)"),
     ".ts without @data": (["tsimage", "{D}/nodata.ts", "{out}"], 1, "{D}/nodata.ts: no @data section"),
     "size below 2": (["tsimage", "{train}", "{out}", "--size", "1"], 2, "--size must be at least 2 (got 1)"),
-    "unknown method": (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "Invalid value for '--method'"),
+    "unknown method": (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "--method must be one of gadf, gasf, mtf, rp, or three of them joined with '+'"),
+    "a stack of two fields": (["train", "{train}", "--method", "gasf+gadf", "--out", "{out}"], 2, "--method must be one of"),
     "missing output argument": (["tsimage", "{train}"], 2, "Missing argument 'OUT_DIR'."),
     "unknown command": (["bogus"], 2, "No such command 'bogus'."),
     "unknown colormap": (["tsimage", "{train}", "{out}", "--colormap", "virdis"], 2, "--colormap: unknown colormap 'virdis'; did you mean viridis"),

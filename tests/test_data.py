@@ -88,3 +88,23 @@ def test_bad_csv_labels(tmp_path, rows, err_msg):
 def test_missing_data_folder_is_a_usage_error(tmp_path):
     result = run("train", tmp_path / "nowhere")
     assert result.exit_code == 2 and result.stderr.strip() == f"error: {tmp_path / 'nowhere'}: no such folder"
+
+
+def test_a_test_folder_is_never_a_class(tmp_path):
+    write_images(tmp_path, [f"{split}/{c}/{i}.png" for split in ("train", "test") for c in "ab" for i in range(5)])
+    images = find_images(tmp_path, valid_pct=0.2)
+    assert images.classes == ["a", "b"] and len(images.files) == 10 and len(images.valid) == 2
+    assert all("test" not in path.parts for path in images.files)
+    assert images.left_out == [tmp_path / "test"]
+
+
+def test_a_test_folder_without_train_is_refused(tmp_path):
+    write_images(tmp_path, [f"{split}/{c}/{i}.png" for split in ("valid", "test") for c in "ab" for i in range(2)])
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path}: has test/, valid/ but no train/ folder")):
+        find_images(tmp_path)
+
+
+def test_the_validation_split_is_stratified(tmp_path):
+    write_images(tmp_path, [f"{c}/{i}.png" for c, n in (("a", 16), ("b", 4)) for i in range(n)])
+    images = find_images(tmp_path, valid_pct=0.25, seed=3)
+    assert sorted(images.labels[i] for i in images.valid) == ["a"] * 4 + ["b"]

@@ -4,7 +4,11 @@ importing torch, to the same predictions."""
 import json
 import shutil
 
+import pytest
+
 from conftest import DIGITS, modules_to_predict, run
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_exported_model_predicts_what_the_model_file_does(digits_run, tmp_path):

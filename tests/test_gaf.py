@@ -6,6 +6,7 @@ import torch
 from numpy.testing import assert_allclose
 from pyts.image import GramianAngularField
 
+from petclf import fields
 from petclf.errors import UsageError
 from petclf.gaf import colormap_lut, gaf, mosaic_shape, resample, to_rgb
 
@@ -116,3 +117,42 @@ def test_a_channel_with_equal_bounds_gives_a_zero_field():
     bounds = (torch.tensor([[0.0], [3.0]]), torch.tensor([[1.0], [3.0]]))
     fields = gaf(torch.rand(2, 2, 20), 8, bounds=bounds)
     assert fields[:, 1].abs().max() == 0 and fields[:, 0].abs().max() > 0
+
+
+@pytest.mark.parametrize("size", [150, 75, 64, 30])
+def test_mtf_matches_pyts_on_gunpoint(gunpoint, size):
+    from pyts.image import MarkovTransitionField
+
+    X = gunpoint[0][:12]
+    expected = MarkovTransitionField(image_size=size, n_bins=fields.MTF_BINS).fit_transform(X)
+    got = fields.markov_transition_field(torch.from_numpy(X), size).numpy()
+    assert_allclose(got, 2 * expected - 1, atol=1e-6)  # drawn as 2p - 1
+
+
+def test_recurrence_plot_is_pyts_distance_of_the_scaled_series(gunpoint):
+    from pyts.image import RecurrencePlot
+
+    X = gunpoint[0][:5]
+    distance = RecurrencePlot().fit_transform(X) / np.ptp(X, axis=1)[:, None, None]  # series scaled to [0, 1]
+    got = fields.recurrence_plot(torch.from_numpy(X), X.shape[1]).numpy()
+    assert_allclose(got, 2 * distance - 1, atol=1e-5)
+
+
+def test_a_stack_of_three_fields_is_one_field_per_colour_channel(basic_motions):
+    x = torch.from_numpy(basic_motions[0][:3]).float()
+    image = fields.series_images(x, "gasf+gadf+mtf", 16, colormap_lut("gray"))
+    gray = [fields.series_images(x, name, 16, colormap_lut("gray"))[..., 0] for name in ("gasf", "gadf", "mtf")]
+    assert image.shape == (3, 32, 48, 3)  # 6 channels tiled 2 x 3
+    assert all(torch.equal(image[..., c], plane) for c, plane in enumerate(gray))
+
+
+@pytest.mark.parametrize("method", ["gadx", "gasf+gadf", "gasf+gadf+mtf+rp", "GADF", ""])
+def test_methods_are_one_field_or_three(method):
+    with pytest.raises(UsageError, match=re.escape(f"(got {method!r})")):
+        fields.check_method(method)
+
+
+@pytest.mark.parametrize("name", fields.FIELDS)
+def test_every_field_is_finite_and_within_minus_one_and_one(gunpoint, name):
+    out = fields.field(torch.from_numpy(gunpoint[0][:8]), name, 40)
+    assert out.shape == (8, 40, 40) and torch.isfinite(out).all() and out.abs().max() <= 1

@@ -44,7 +44,7 @@ def mangled(**changes):
     (mangled(image_size=-3), "bad image size or resize method"),
     (mangled(input="series"), "input is neither images nor described series"),
     (mangled(input="audio"), "input is neither images nor described series"),
-    (mangled(input="series", series={"channels": 1, "length": 150, "method": "mtf", "size": 64,
+    (mangled(input="series", series={"channels": 1, "length": 150, "method": "wavelet", "size": 64,
                                      "colormap": "viridis"}), "unknown series method or colormap"),
     (mangled(input="series", series={"channels": 0, "length": 150, "method": "gadf", "size": 64,
                                      "colormap": "viridis"}), "channels, length and size must be positive"),

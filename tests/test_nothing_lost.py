@@ -11,13 +11,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import SAMPLES, make_model
 
+pytestmark = pytest.mark.slow
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 GUNPOINT_TEST = SAMPLES / "GunPoint" / "GunPoint_TEST.tsv"
 PETCLF = [sys.executable, "-m", "petclf"]
-QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--bs", "16")
+QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--bs", "16", "--folds", "1")
 
 
 def start(*args) -> subprocess.Popen:

@@ -1,7 +1,11 @@
 import csv
 import json
 
-from conftest import DIGITS, modules_to_predict, run
+import numpy as np
+import pytest
+
+from conftest import DIGITS, make_model, modules_to_predict, run, write_images
+from petclf.predict import load_classifier, predict_images, window_views
 
 
 def valid_rows(folder):
@@ -66,3 +70,24 @@ def test_the_channels_last_model_predicts_what_the_default_layout_does(digits_ru
     plain = predict_images(classifier, files, top_k=3)
     assert [p.top[0][0] for p in fast] == [p.top[0][0] for p in plain]
     assert max(abs(a[1] - b[1]) for p, q in zip(fast, plain) for a, b in zip(p.top, q.top)) < 1e-4
+
+
+def test_tta_averages_an_image_and_its_mirror_image(tmp_path):
+    from PIL import Image
+
+    model = make_model(tmp_path / "m.safetensors")
+    (original,) = write_images(tmp_path, ["a.png"], size=32)
+    Image.open(original).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "mirrored.png")
+    classifier = load_classifier(model, "cpu")
+    plain = predict_images(classifier, [original, tmp_path / "mirrored.png"], top_k=2)
+    tta = predict_images(classifier, [original], top_k=2, tta=True)[0]
+    expected = {label: (dict(plain[0].top)[label] + dict(plain[1].top)[label]) / 2 for label in ("c0", "c1")}
+    assert dict(tta.top) == pytest.approx(expected, abs=1e-5)
+
+
+def test_series_tta_windows_are_stretched_90_percent_windows():
+    ramp = np.linspace(0, 1, 101, dtype=np.float32)[None, None]
+    start, middle, end = window_views(ramp)
+    np.testing.assert_allclose(start[0, 0], np.linspace(0, 0.9, 101), atol=1e-6)
+    np.testing.assert_allclose(middle[0, 0], np.linspace(0.05, 0.95, 101), atol=1e-6)
+    np.testing.assert_allclose(end[0, 0], np.linspace(0.1, 1, 101), atol=1e-6)

@@ -12,8 +12,10 @@ from conftest import SAMPLES, run, write_ucr
 from petclf.modelfile import SeriesInput, read_model
 from petclf.seriesnet import GafStem, window_slice
 
+pytestmark = pytest.mark.slow
+
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
-QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "2", "--bs", "16")
+QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "2", "--bs", "16", "--folds", "1")
 
 
 def train_series(data, out, *extra):
@@ -132,3 +134,30 @@ def test_lr_find_runs_on_a_series_file(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert set(json.loads(result.stdout)) >= {"valley", "slide", "minimum", "steep"}
     assert (tmp_path / "lr.png").stat().st_size > 0
+
+
+def test_the_stem_s_dataset_bounds_move_with_the_model():
+    stem = GafStem("gadf", 16, "viridis", [0.5] * 3, [0.25] * 3, (torch.zeros(1, 1), torch.ones(1, 1)))
+    stem.to("meta")
+    assert stem.low.device.type == "meta" and stem.high.device.type == "meta"
+    assert "low" not in stem.state_dict()  # rebuilt from the metadata, not stored among the weights
+
+
+def test_a_csv_with_its_label_last_is_refused_with_the_column_to_use(tmp_path, gunpoint):
+    X, _, y, _ = gunpoint
+    rows = [",".join([*map(repr, map(float, series)), str(label)]) for series, label in zip(X, y)]
+    (tmp_path / "last.csv").write_text("\n".join(rows) + "\n")
+    result = run("train", tmp_path / "last.csv", *QUICK, "--out", tmp_path / "run")
+    assert result.exit_code == 1 and "holds values such as" in result.stderr
+    assert "If the labels are in the last column, pass --label-col -1" in result.stderr
+
+
+def test_predict_series_reads_the_label_column_the_model_was_trained_with(tmp_path, gunpoint):
+    X, _, y, _ = gunpoint
+    rows = [",".join([*map(repr, map(float, series)), str(label)]) for series, label in zip(X, y)]
+    (tmp_path / "last.csv").write_text("\n".join(rows) + "\n")
+    train_series(tmp_path / "last.csv", tmp_path / "run", "--label-col", "-1", "--epochs", "0")
+    assert read_model(tmp_path / "run")[1].series.label_col == "-1"
+    result = run("predict", "series", tmp_path / "run", tmp_path / "last.csv", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["accuracy"] is not None

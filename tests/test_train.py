@@ -1,10 +1,14 @@
 import csv
 import json
 
+import pytest
+
 from safetensors import safe_open
 
 from conftest import DIGITS, run, train_digits, write_images
 from petclf.modelfile import read_model
+
+pytestmark = pytest.mark.slow
 
 
 def test_pretrained_backbone_clearly_beats_random_weights(digits_run, tmp_path):
@@ -45,7 +49,7 @@ def test_model_file_is_self_describing_safetensors(digits_run):
 def test_resnet34_from_random_weights_trains_and_predicts(tmp_path):
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(10)])
     result = run("train", tmp_path / "data", "--no-pretrained", "--size", "32", "--bs", "8", "--epochs", "1",
-                 "--freeze-epochs", "0", "--lr", "1e-3", "--out", tmp_path / "run", "--json")
+                 "--freeze-epochs", "0", "--lr", "1e-3", "--folds", "1", "--out", tmp_path / "run", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["arch"] == "resnet34"
     predicted = run("predict", "image", tmp_path / "run", tmp_path / "data" / "a", "--json")
@@ -54,9 +58,9 @@ def test_resnet34_from_random_weights_trains_and_predicts(tmp_path):
 
 
 def test_learning_rate_finder_chooses_the_rate_and_says_so(tmp_path):
-    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)])
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)], size=64)  # not thumbnails
     result = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
-                 "--bs", "4", "--epochs", "1", "--out", tmp_path / "run")
+                 "--bs", "4", "--epochs", "1", "--folds", "1", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.stderr
     assert "the finder's valley suggestion" in result.stderr
     assert (tmp_path / "run" / "lr_find.png").is_file()
@@ -65,7 +69,7 @@ def test_learning_rate_finder_chooses_the_rate_and_says_so(tmp_path):
 
 
 def test_lr_find_prints_the_four_suggestions_and_saves_the_plot(tmp_path):
-    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)])
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)], size=64)
     result = run("lr-find", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
                  "--bs", "4", "--iters", "30", "--plot", tmp_path / "lr.png", "--json")
     assert result.exit_code == 0, result.stderr
@@ -91,7 +95,7 @@ def test_early_stop_ends_training_and_the_best_epoch_is_kept(tmp_path):
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(12)])
     result = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
                  "--bs", "4", "--freeze-epochs", "0", "--epochs", "8", "--lr", "0.5", "--early-stop", "1",
-                 "--no-aug", "--out", tmp_path / "run", "--json")
+                 "--no-aug", "--folds", "1", "--out", tmp_path / "run", "--json")
     assert result.exit_code == 0, result.stderr
     metrics = json.loads(result.stdout)
     history = list(csv.DictReader((tmp_path / "run" / "history.csv").open()))
@@ -100,3 +104,12 @@ def test_early_stop_ends_training_and_the_best_epoch_is_kept(tmp_path):
     losses = [float(row["valid_loss"]) for row in history]
     assert metrics["best_epoch"] == losses.index(min(losses))
     assert abs(metrics["valid_loss"] - min(losses)) < 1e-3  # the model saved is the best epoch's
+
+
+def test_thumbnails_get_their_own_defaults(tmp_path):
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(5)], size=16)
+    result = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--epochs", "0",
+                 "--folds", "1", "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 0, result.stderr
+    options = json.loads((tmp_path / "run" / "args.json").read_text())["options"]
+    assert (options["size"], options["bs"], options["lr"], options["augment"]) == (64, 16, 1e-2, False)

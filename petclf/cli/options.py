@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 import typer
 
 
-class Method(str, Enum):
-    gadf = "gadf"
-    gasf = "gasf"
+GafMethod = Annotated[str, typer.Option(help=(
+    "How a series becomes an image: one field coloured with --colormap, gadf or gasf (Gramian angular "
+    "difference or summation field), mtf (Markov transition field) or rp (recurrence plot); or three "
+    "joined with '+' as the red, green and blue channels, e.g. gasf+gadf+mtf."))]
 
 
-GafMethod = Annotated[Method, typer.Option(help="Gramian angular [b]d[/]ifference or [b]s[/]ummation field.")]
 class Scaling(str, Enum):
     series = "series"
     dataset = "dataset"

@@ -7,7 +7,7 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli.options import Batch, Device, LabelCol, ModelOrExport, ModelPath, NoLabels, Quiet
+from petclf.cli.options import Batch, Device, ModelOrExport, ModelPath, NoLabels, Quiet
 
 predict_app = typer.Typer(help="Classify with a trained model.", invoke_without_command=True,
                           rich_markup_mode="rich")
@@ -29,6 +29,8 @@ def predict_image(
                                                 help="Images, or folders searched recursively.")],
     bs: Batch = 64,
     top_k: Annotated[int, typer.Option(help="How many classes to show per image.")] = 1,
+    tta: Annotated[bool, typer.Option("--tta", help="Test-time augmentation: average the predictions for each "
+                                                    "image and its mirror image.")] = False,
     device: Device = "auto",
     quiet: Quiet = False,
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per image.")] = False,
@@ -39,7 +41,7 @@ def predict_image(
     images = image_files(files)
     classifier = load_classifier(model, device)
     with console.progress("predict", total=len(images), unit="images", quiet=quiet or json_) as advance:
-        predictions = predict_images(classifier, images, bs=bs, top_k=top_k, advance=advance)
+        predictions = predict_images(classifier, images, bs=bs, top_k=top_k, advance=advance, tta=tta)
     failed = [p for p in predictions if p.error]
     if json_:
         console.print_json([{"file": str(p.file), "error": p.error} if p.error else
@@ -65,9 +67,14 @@ def predict_series(
     model: ModelPath,
     file: Annotated[Path, typer.Argument(metavar="FILE", show_default=False, help=(
         "Series file (.tsv/.txt/.csv/.npy/.npz/.ts) of the channels and length the model was trained on."))],
-    label_col: LabelCol = "0",
+    label_col: Annotated[Optional[str], typer.Option(help=(
+        "Label column of a .tsv/.txt/.csv file: index or header name \\[default: the one the model was "
+        "trained with]."), show_default=False)] = None,
     no_labels: NoLabels = False,
     bs: Batch = 64,
+    tta: Annotated[bool, typer.Option("--tta", help="Test-time augmentation: average the predictions for each "
+                                                    "series and three 90% windows of it, stretched back to full "
+                                                    "length (as training's augmentation does).")] = False,
     device: Device = "auto",
     confusion_plot: Annotated[Optional[Path], typer.Option(help="Also save the confusion matrix as a PNG "
                                                                 "(labelled files).", show_default=False)] = None,
@@ -83,9 +90,10 @@ def predict_series(
     from petclf.series import read_series
 
     classifier = load_classifier(model, device, input="series")
+    label_col = label_col if label_col is not None else classifier.meta.series.label_col
     series = read_series(file, label_col=None if no_labels else label_col)
     with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_) as advance:
-        probs = classify(classifier, series, bs=bs, advance=advance)
+        probs = classify(classifier, series, bs=bs, advance=advance, tta=tta)
     confidence, index = probs.max(1), probs.argmax(1)
     classes = classifier.meta.classes
     predicted = [classes[i] for i in index.tolist()]

@@ -7,30 +7,39 @@ import typer
 
 from petclf import console, inputs
 from petclf.cli._app import app
-from petclf.cli.options import (ArchName, Colormap, Device, GafMethod, GafScaling, Json, LabelCol, Method,
+from petclf.cli.options import (ArchName, Colormap, Device, GafMethod, GafScaling, Json, LabelCol,
                                 Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers)
 from petclf.errors import UsageError
 
 I, S = inputs.IMAGES, inputs.SERIES
 
 # Options shared by train and lr-find: declared once, used by both signatures.
-DATA_HELP = ("Folder of images: DATA/<label>/<image>, or DATA/train/<label>/… + DATA/valid/<label>/… "
-             "(what tsimage --split writes). Or a series file (.tsv/.txt/.csv/.npy/.npz/.ts, as tsimage "
-             "reads), made into GAF images on the fly.")
+DATA_HELP = ("Folder of images: DATA/<label>/<image>, or DATA/train/<label>/… with DATA/valid/<label>/… "
+             "(what tsimage --split writes; a DATA/test folder is never read). Or a series file "
+             "(.tsv/.txt/.csv/.npy/.npz/.ts, as tsimage reads), made into images on the fly.")
 Data = Annotated[Path, typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
-Valid = Annotated[Optional[Path], typer.Option(help="Series only: a validation file (e.g. a UCR _TEST "
-                                                    "file) instead of --valid-pct.", show_default=False)]
-ValidPct = Annotated[float, typer.Option(help="Share held out for validation (unless DATA/valid or --valid).")]
+Valid = Annotated[Optional[Path], typer.Option(help=(
+    "Series only: a validation file instead of --valid-pct. It chooses the epoch that is kept, so it must "
+    "not be the test file you will report accuracy on (predict that one afterwards)."), show_default=False)]
+ValidPct = Annotated[float, typer.Option(help="Share of each class held out for validation (unless DATA/valid, "
+                                              "--valid or --folds).")]
+Folds = Annotated[Optional[int], typer.Option(help=(
+    f"Train K models, each validated on its own stratified fold, and keep them all: predict averages them, "
+    f"and the accuracy is out-of-fold, over every item \\[default: {inputs.ENSEMBLE_FOLDS} below "
+    f"{inputs.SMALL_DATA} items without a given validation set, else 1: one model]."), metavar="K",
+    show_default=False)]
 LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
                                                      r"e.g. '^(.*)_\\d+\\.jpg$'.")]
 Pets = Annotated[bool, typer.Option("--pets", help="The fast.ai book's Oxford-IIIT Pets rule: a file name "
                                                    "starting upper-case is a cat, else a dog.")]
 CsvLabels = Annotated[Optional[Path], typer.Option("--csv", help="CSV with a header row: file (relative "
                                                                  "to DATA), label.")]
+T = inputs.THUMBNAILS
 Size = Annotated[Optional[int], typer.Option(
-    help=f"Image side in pixels \\[default: {I.size}; series: {S.size}, per channel].", show_default=False)]
-Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; series: {S.bs}].",
-                                           show_default=False)]
+    help=f"Image side in pixels \\[default: {I.size}; thumbnails: {T.size}; series: {S.size}, per channel].",
+    show_default=False)]
+Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; thumbnails: {T.bs}; "
+                                                        f"series: {S.bs}].", show_default=False)]
 
 
 def _source(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optional[str], pets: bool,
@@ -58,6 +67,8 @@ def _load(source: dict, seed: int, quiet: bool):
     from petclf.data import LabelSource, find_images
 
     images = find_images(data, LabelSource(csv, label_re, pets), valid_pct, seed)
+    for folder in images.left_out if not quiet else []:
+        console.note(f"{folder}: a test set, left out of training and validation (predict it afterwards)")
     if not quiet and images.skipped:
         console.note(f"skipped {images.skipped} file(s) that are not images or have no label")
     for path in images.unreadable if not quiet else []:
@@ -104,24 +115,27 @@ def train(
     weights: WeightsFile = None,
     epochs: Annotated[Optional[int], typer.Option(
         help=f"Epochs with all layers training, after the frozen ones \\[default: {I.epochs}; "
-             f"series: {S.epochs}].", show_default=False)] = None,
+             f"thumbnails: {T.epochs}; series: {S.epochs}].", show_default=False)] = None,
     freeze_epochs: Annotated[int, typer.Option(help="Epochs with only the new head training.")] = 1,
     lr: Annotated[Optional[float], typer.Option(help="Learning rate \\[default: the lr-find valley "
-                                                     f"suggestion; series: {S.lr:g}].", show_default=False)] = None,
+                                                     f"suggestion; thumbnails: {T.lr:g}; series: {S.lr:g}].",
+                                                show_default=False)] = None,
     size: Size = None,
     bs: Bs = None,
-    augment: Annotated[bool, typer.Option("--aug/--no-aug", help="Augment while training: fastai's "
-                                          "aug_transforms for images; for series, random windows of "
-                                          "the time axis (no flips or rotations).")] = True,
+    augment: Annotated[Optional[bool], typer.Option("--aug/--no-aug", help=(
+        "Augment while training: fastai's aug_transforms for images; for series, random windows of the time "
+        "axis (no flips or rotations) \\[default: on; off for thumbnails, images under "
+        f"{inputs.THUMBNAIL_SIDE} px]."), show_default=False)] = None,
     early_stop: Annotated[Optional[int], typer.Option(help="Stop after this many epochs without a "
                                                            "lower validation loss.")] = None,
     valid: Valid = None,
     valid_pct: ValidPct = 0.2,
+    folds: Folds = None,
     label_re: LabelRe = None,
     pets: Pets = False,
     csv: CsvLabels = None,
     label_col: LabelCol = "0",
-    method: GafMethod = Method.gadf,
+    method: GafMethod = "gadf",
     scaling: GafScaling = Scaling.series,
     colormap: Colormap = "viridis",
     seed: Seed = 42,
@@ -143,6 +157,8 @@ def train(
 
     One epoch trains the new head with the backbone frozen, then --epochs train every layer; the epoch with the lowest validation loss is kept. The run folder gets model.safetensors (all [bold]petclf predict[/] needs), history.csv, metrics.json, valid_predictions.csv, confusion_matrix.png, lr_find.png and args.json.
 
+    On a small training set (below 200 items) it trains 5 models instead, each validated on its own stratified fold, and keeps them all in model.safetensors: predict averages them, and the accuracy reported is out-of-fold, over every training item (--folds sets K; --folds 1 trains one model).
+
     Ctrl-C stops at once: the run folder then holds the last completed epoch's model (predict can use it) and a checkpoint; --resume RUN finishes the run.
 
     A series file trains the same image classifier on each series' Gramian angular field (as [bold]petclf tsimage[/] draws it), computed per batch on the training device; --method, --size and --colormap are stored in the model.
@@ -161,8 +177,8 @@ def train(
         source = _source(data, valid, valid_pct, label_re, pets, csv, label_col)
         labelled = _load(source, seed, quiet or json_)
         options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, size, bs, augment,
-                               early_stop, seed, device, precision, workers, method=method.value,
-                               colormap=colormap, scaling=scaling.value)
+                               early_stop, seed, device, precision, workers, method=method,
+                               colormap=colormap, scaling=scaling.value, folds=folds)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
                           resume=checkpoint)
@@ -171,9 +187,13 @@ def train(
         console.print_json({"folder": str(report.folder), **metrics})
         return
     kind = "series" if metrics["input"] == "series" else "images"
+    if "folds" in metrics:
+        how = (f"out-of-fold: each of the {metrics[f'valid_{kind}']} {kind} predicted by the one of "
+               f"{metrics['folds']} models that did not train on it")
+    else:
+        how = f"best epoch {metrics['best_epoch']} of {metrics['epochs']}"
     console.result(f"accuracy {metrics['accuracy']:.4f}, error rate {metrics['error_rate']:.4f}, "
-                   f"valid loss {metrics['valid_loss']:.4f} (best epoch {metrics['best_epoch']} of "
-                   f"{metrics['epochs']}), {metrics[f'train_{kind}_per_second']} {kind}/s")
+                   f"valid loss {metrics['valid_loss']:.4f} ({how}), {metrics[f'train_{kind}_per_second']} {kind}/s")
     console.result(f"run folder: {report.folder}  (model: {report.folder / 'model.safetensors'})")
 
 
@@ -195,7 +215,7 @@ def lr_find(
     pets: Pets = False,
     csv: CsvLabels = None,
     label_col: LabelCol = "0",
-    method: GafMethod = Method.gadf,
+    method: GafMethod = "gadf",
     scaling: GafScaling = Scaling.series,
     colormap: Colormap = "viridis",
     seed: Seed = 42,
@@ -211,7 +231,7 @@ def lr_find(
 
     labelled = _load(_source(data, valid, valid_pct, label_re, pets, csv, label_col), seed, quiet or json_)
     options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,
-                           workers=workers, precision="fp32", lr_find_iters=iters, method=method.value,
+                           workers=workers, precision="fp32", lr_find_iters=iters, method=method,
                            colormap=colormap, scaling=scaling.value)
     finding = find(labelled, options, plot=plot, quiet=quiet or json_)
     if json_:

@@ -8,7 +8,7 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli.options import Colormap, GafMethod, Json, LabelCol, Method, NoLabels
+from petclf.cli.options import Colormap, GafMethod, Json, LabelCol, NoLabels
 
 
 class Split(str, Enum):
@@ -31,7 +31,7 @@ def tsimage(
                                           help="Series file: .tsv/.txt (UCR), .csv, .npy/.npz or .ts.")],
     out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR", show_default=False,
                                             help="Folder for the images, one sub-folder per class.")],
-    method: GafMethod = Method.gadf,
+    method: GafMethod = "gadf",
     size: Annotated[int, typer.Option(help="Image side in pixels: longer series are averaged down "
                                            "(PAA), shorter ones interpolated up.")] = 128,
     split: Annotated[Optional[Split], typer.Option(help="Write under OUT_DIR/train or OUT_DIR/valid, "
@@ -60,7 +60,7 @@ def tsimage(
     from petclf.tsimage import FieldOptions, write_tsimages
 
     series = read_series(input, label_col=None if no_labels else label_col)
-    options = FieldOptions(method=method.value, size=size, colormap=colormap)
+    options = FieldOptions(method=method, size=size, colormap=colormap)
     report = write_tsimages(series, out_dir, options, fmt=image_format.value,
                             split=split.value if split else None, overwrite=overwrite,
                             workers=workers, quiet=quiet or json_)

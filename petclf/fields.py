@@ -1,0 +1,104 @@
+"""How a series becomes an image: one field in a colormap, or three fields as the three colour
+channels of one image.
+
+Fields, each an N x N picture of a series brought to N points, with values in [-1, 1]:
+- ``gadf`` / ``gasf``: Gramian angular difference / summation fields (gaf.py);
+- ``mtf``: the Markov transition field (Wang & Oates 2015; pyts ``MarkovTransitionField``):
+  values binned by the series' own quantiles (``MTF_BINS``), the bin-to-bin transition
+  probabilities of consecutive values W, and pixel (i, j) the probability W[bin(x_i), bin(x_j)],
+  averaged over the windows that bring the series to N points; drawn as 2p - 1;
+- ``rp``: the unthresholded recurrence plot, |x_i - x_j| of the series scaled to [-1, 1] (as
+  for the GAF), drawn as that distance minus 1.
+
+A method is one field (``gadf``, coloured with a colormap) or three joined with ``+``
+(``gasf+gadf+mtf``: red, green, blue), the stack fast.ai forum experiments found best on
+OliveOil. Everything is torch, on the series' device, so the model's stem, ``tsimage`` and
+the preview all draw the same pixels with this one function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from petclf import gaf
+from petclf.errors import UsageError
+
+if TYPE_CHECKING:
+    import torch
+
+FIELDS = ("gadf", "gasf", "mtf", "rp")
+MTF_BINS = 5  # pyts's default
+_CHUNK_BYTES = 64 * 2**20  # float64 working memory per chunk of series (as gaf's)
+
+
+def check_method(method: str) -> tuple[str, ...]:
+    """The fields of ``method``: one name, or three joined with '+'."""
+    names = tuple(method.split("+"))
+    if len(names) not in (1, 3) or not all(name in FIELDS for name in names):
+        raise UsageError(f"--method must be one of {', '.join(FIELDS)}, or three of them joined with '+' "
+                         f"as the image's red, green and blue, e.g. gasf+gadf+mtf (got {method!r})")
+    return names
+
+
+def field(x: torch.Tensor, name: str, size: int, bounds=None) -> torch.Tensor:
+    """One field of each series: ``x`` (..., L) to float32 (..., size, size) in [-1, 1].
+    ``bounds`` (low and high per channel, ``(C, 1)``) fix the scaling of ``gaf``, ``gasf`` and
+    ``rp``; ``mtf`` bins each series by its own quantiles, which no scaling changes."""
+    if name in gaf.METHODS:
+        return gaf.gaf(x, size, name, bounds)
+    if name == "rp":
+        return recurrence_plot(x, size, bounds)
+    return markov_transition_field(x, size)
+
+
+def recurrence_plot(x: torch.Tensor, size: int, bounds=None) -> torch.Tensor:
+    cos, _ = gaf.angles(x, gaf.check_size(size), bounds)
+    return (cos.unsqueeze(-1) - cos.unsqueeze(-2)).abs_().sub_(1)
+
+
+def markov_transition_field(x: torch.Tensor, size: int, n_bins: int = MTF_BINS) -> torch.Tensor:
+    """The MTF averaged over windows, without the L x L field: with F[a, p] the share of window
+    a's values in bin p, the window means are F W F^T."""
+    import torch
+
+    gaf.check_size(size)
+    lead, length = x.shape[:-1], x.shape[-1]
+    flat = x.reshape(-1, length)
+    step = max(1, _CHUNK_BYTES // (8 * n_bins * length))
+    out = torch.cat([_mtf(part.to(torch.float64), size, n_bins) for part in flat.split(step)])
+    return out.float().reshape(*lead, size, size)
+
+
+def _mtf(x: torch.Tensor, size: int, n_bins: int) -> torch.Tensor:
+    import torch
+
+    edges = torch.quantile(x, torch.linspace(0, 1, n_bins + 1, dtype=x.dtype, device=x.device)[1:-1], dim=-1)
+    bins = torch.searchsorted(edges.T.contiguous(), x.contiguous())  # pyts: np.searchsorted, side='left'
+    pairs = bins[:, :-1] * n_bins + bins[:, 1:]
+    counts = torch.zeros(len(x), n_bins * n_bins, dtype=x.dtype, device=x.device)
+    counts.scatter_add_(1, pairs, torch.ones_like(pairs, dtype=x.dtype))
+    counts = counts.view(-1, n_bins, n_bins)
+    transitions = counts / counts.sum(-1, keepdim=True).clamp_(min=1)
+    onehot = torch.nn.functional.one_hot(bins, n_bins).to(x.dtype)  # (B, L, bins)
+    shares = gaf.resample(onehot.transpose(1, 2), size).transpose(1, 2)  # (B, size, bins)
+    return (shares @ transitions @ shares.transpose(1, 2)).mul_(2).sub_(1).clamp_(-1, 1)
+
+
+def series_images(x: torch.Tensor, method: str, size: int, lut: torch.Tensor, bounds=None) -> torch.Tensor:
+    """Series ``(n, C, L)`` as uint8 RGB images ``(n, H, W, 3)``: one field coloured by ``lut``,
+    or three as the colour channels; several series channels tiled (``gaf.mosaic``)."""
+    names = check_method(method)
+    fields = [field(x, name, size, bounds) for name in names]
+    if len(fields) == 1:
+        return gaf.to_rgb(fields[0], lut)
+    import torch
+
+    return gaf.mosaic(torch.stack([gaf.to_levels(f) for f in fields], -1))
+
+
+def series_fields(x: torch.Tensor, method: str, size: int, bounds=None) -> torch.Tensor:
+    """The float32 fields themselves: ``(n, C, N, N)`` for one field, ``(n, 3, C, N, N)`` for a stack."""
+    import torch
+
+    fields = [field(x, name, size, bounds) for name in check_method(method)]
+    return fields[0] if len(fields) == 1 else torch.stack(fields, 1)

@@ -1,0 +1,132 @@
+"""What a training run leaves in its folder, and reading back how it was started:
+
+    model.safetensors      weights + metadata (modelfile.py); all predict needs
+    history.csv            one row per epoch (and member)
+    metrics.json           the validation numbers and how they were reached
+    valid_predictions.csv  each validation item: label, prediction, confidence (and member)
+    confusion_matrix.png   the validation confusion matrix
+    lr_find.png            the learning-rate finder's curve, when it chose the rate
+    args.json              the options of the run, and how its data were loaded
+
+A run of several members (``--folds K``) validates each member on the fold it did not train
+on, so every training item is predicted once by a model that never saw it: the out-of-fold
+predictions. Their accuracy is the run's, an honest estimate for one member; the ensemble,
+which averages all members, usually does at least as well.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from petclf.atomic import atomic_file
+from petclf.errors import PetclfError, UsageError
+from petclf.modelfile import MODEL_NAME, ModelMeta, save_model
+
+if TYPE_CHECKING:
+    import torch
+
+    from petclf.splits import LabelledSplit
+
+
+@dataclass(frozen=True)
+class Member:
+    """One trained model of a run, with its predictions on the items it was validated on."""
+
+    state: dict[str, torch.Tensor]
+    valid: list[int]  # indices into the data
+    probs: np.ndarray  # (len(valid), n_classes)
+    losses: list[float]  # cross-entropy of each validation item, from the logits
+    history: list[dict]
+    best_epoch: int
+
+
+def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[Member], args: dict) -> dict:
+    """Write the finished run; returns its metrics (the caller adds how the rate was chosen)."""
+    from petclf import plots
+    from petclf.predict import score
+
+    ensemble = len(members) > 1
+    state = members[0].state if not ensemble else {
+        f"members.{k}.{name}": t for k, member in enumerate(members) for name, t in member.state.items()}
+    save_model(folder / MODEL_NAME, state, replace(meta, members=len(members)))
+    write_csv(folder / "history.csv", [{**({"member": k + 1} if ensemble else {}), **row}
+                                       for k, member in enumerate(members) for row in member.history])
+    rows = [(k, i, p) for k, member in enumerate(members) for i, p in zip(member.valid, member.probs)]
+    true = [data.labels[i] for _, i, _ in rows]
+    predicted = [meta.classes[int(p.argmax())] for _, _, p in rows]
+    scored = score(true, predicted, meta.classes)
+    item = "file" if meta.input == "image" else "series"
+    write_csv(folder / "valid_predictions.csv", [
+        {item: data.names[i], "label": t, "predicted": guess, "confidence": round(float(p.max()), 6),
+         **({"member": k + 1} if ensemble else {})} for (k, i, p), t, guess in zip(rows, true, predicted)])
+    plots.save_confusion_matrix(np.array(scored.matrix), meta.classes, folder / "confusion_matrix.png")
+    write_json(folder / "args.json", args)
+    return _metrics(data, meta, members, scored.accuracy)
+
+
+def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accuracy: float) -> dict:
+    kind = "images" if meta.input == "image" else "series"
+    seconds = sum(row["seconds"] for member in members for row in member.history)
+    trained = sum(len(data.labels) - len(m.valid) for m in members for _ in m.history)
+    valid = [i for member in members for i in member.valid]
+    metrics = {"accuracy": accuracy, "error_rate": 1 - accuracy,
+               "valid_loss": float(np.mean([loss for member in members for loss in member.losses])),
+               "epochs": len(members[0].history), "classes": meta.classes, "input": meta.input,
+               f"train_{kind}": len(data.labels) - len(members[0].valid) if len(members) == 1 else len(data.labels),
+               f"valid_{kind}": len(valid), **_data_facts(data), "seconds": round(seconds, 2),
+               f"train_{kind}_per_second": round(trained / seconds, 2) if seconds else None,
+               "arch": meta.net.arch, "best_epoch": members[0].best_epoch}
+    if len(members) > 1:
+        metrics.update(validation="out-of-fold", folds=len(members), best_epoch=[m.best_epoch for m in members],
+                       members=[{"member": k + 1, "valid_items": len(m.valid), "best_epoch": m.best_epoch,
+                                 "accuracy": float(np.mean([meta.classes[int(p.argmax())] == data.labels[i]
+                                                            for i, p in zip(m.valid, m.probs)])),
+                                 "valid_loss": float(np.mean(m.losses))} for k, m in enumerate(members)])
+    return metrics
+
+
+def _data_facts(data) -> dict:
+    if hasattr(data, "X"):
+        channels, length = data.shape
+        return {"channels": channels, "length": length}
+    return {"skipped_files": data.skipped, "unreadable_images": [str(p) for p in data.unreadable]}
+
+
+def run_args(options, source: dict | None) -> dict:
+    """args.json: the options (a dataclass) and how the data were loaded."""
+    return {"data": source, "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
+
+
+def read_args(run: Path) -> tuple[dict, dict]:
+    """How a run folder's data were loaded (``source``) and its options, from its args.json."""
+    path = Path(run) / "args.json"
+    try:
+        args = json.loads(path.read_text())
+        options = dict(args["options"])
+        options["weights"] = options["weights"] and Path(options["weights"])
+        options.setdefault("folds", 1)  # runs from before ensembles were one model
+        if not isinstance(args["data"], dict):
+            raise PetclfError(f"{path}: the run was not started by petclf train, so it says no data to resume with")
+        return args["data"], options
+    except FileNotFoundError:
+        raise UsageError(f"{run}: not a run folder (no args.json)") from None
+    except (ValueError, TypeError, KeyError) as error:
+        raise PetclfError(f"{path}: malformed ({error})") from None
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with atomic_file(path) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_json(path: Path, data: dict) -> None:
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
