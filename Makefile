@@ -36,7 +36,7 @@ demo: $(VENV)/.installed-demo
 		--out demo-out/gunpoint-series --overwrite
 	$(BIN)/petclf predict series demo-out/gunpoint-series samples/GunPoint/GunPoint_TEST.tsv \
 		--confusion-plot demo-out/gunpoint-series/test_confusion_matrix.png | tail -n 12
-	$(BIN)/petclf train samples/digits --arch tf_efficientnet_lite0 --size 64 --bs 16 --epochs 5 \
+	$(BIN)/petclf train samples/digits --arch tf_efficientnet_lite0 \
 		--out demo-out/digits --overwrite
 	$(BIN)/petclf predict image demo-out/digits samples/digits/0/0000.png samples/digits/3/0003.png \
 		samples/digits/7/0007.png --top-k 2
