@@ -87,13 +87,10 @@ def _mtf(x: torch.Tensor, size: int, n_bins: int) -> torch.Tensor:
 def series_images(x: torch.Tensor, method: str, size: int, lut: torch.Tensor, bounds=None) -> torch.Tensor:
     """Series ``(n, C, L)`` as uint8 RGB images ``(n, H, W, 3)``: one field coloured by ``lut``,
     or three as the colour channels; several series channels tiled (``gaf.mosaic``)."""
-    names = check_method(method)
-    fields = [field(x, name, size, bounds) for name in names]
-    if len(fields) == 1:
-        return gaf.to_rgb(fields[0], lut)
-    import torch
-
-    return gaf.mosaic(torch.stack([gaf.to_levels(f) for f in fields], -1))
+    fields = series_fields(x, method, size, bounds)
+    if len(check_method(method)) == 1:
+        return gaf.to_rgb(fields, lut)
+    return gaf.mosaic(gaf.to_levels(fields).movedim(1, -1))  # (n, 3, C, N, N) -> (n, C, N, N, 3)
 
 
 def series_fields(x: torch.Tensor, method: str, size: int, bounds=None) -> torch.Tensor:
