@@ -102,7 +102,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
             lr, lr_source = resume.lr, resume.lr_source
             _keep_lr_plot(Path(out), tmp)
         for k, split in enumerate(splits):
-            learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, resume)
+            learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, resume,
+                                           scaled_on=split.train if len(splits) == 1 else list(range(len(data.labels))))
             if lr is None:
                 finding = _find_lr(learn, options.lr_find_iters)
                 lr, lr_source = finding.suggestions["valley"], "finder (valley)"
@@ -227,7 +228,8 @@ def _say(quiet: bool, message: str) -> None:
         console.note(message)
 
 
-def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoint | None = None):
+def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoint | None = None,
+             scaled_on: list[int] | None = None):
     """The Learner, the model's metadata, and where its starting weights came from (for a
     resumed run: its checkpoint's weights, the origin being that of the run)."""
     from fastai.callback.channelslast import ChannelsLast
@@ -248,7 +250,7 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
                 f"{len(data.valid)} validation {_kind(data)} in {len(data.classes)} classes on {device} ({precision})")
     mean, std = network.normalization(arch)
     meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
-                     std=list(std), versions=_versions(), **_input(data, options))
+                     std=list(std), versions=_versions(), **_input(data, options, scaled_on))
     model, dls, cbs = _model_and_batches(data, model, meta, options, device)
     if resume is not None:
         _check_resumable(resume, meta)
@@ -277,14 +279,15 @@ def _kind(data: Labelled) -> str:
     return "series" if isinstance(data, LabelledSeries) else "images"
 
 
-def _input(data: Labelled, options: TrainOptions) -> dict:
-    """The ModelMeta fields that say what the model reads."""
+def _input(data: Labelled, options: TrainOptions, scaled_on: list[int] | None = None) -> dict:
+    """The ModelMeta fields that say what the model reads. Dataset scaling takes its bounds from
+    the items ``scaled_on`` (default: the training items), one set for every member of a run."""
     if not isinstance(data, LabelledSeries):
         return {}
     channels, length = data.shape
     bounds = {}
     if options.scaling == "dataset":
-        train = data.X[data.train]
+        train = data.X[data.train if scaled_on is None else scaled_on]
         bounds = {"low": train.min(axis=(0, 2)).tolist(), "high": train.max(axis=(0, 2)).tolist()}
     return {"input": "series", "series": SeriesInput(channels, length, options.method, options.size, options.colormap,
                                                      options.scaling, **bounds, label_col=data.label_col)}

@@ -74,3 +74,12 @@ def test_an_image_ensemble_exports_to_onnx_and_predicts_the_same(tmp_path):
 def test_folds_with_a_given_validation_file_are_refused(tmp_path):
     result = run("train", GUNPOINT_TRAIN, *QUICK, "--folds", "3", "--valid", GUNPOINT_TRAIN, "--out", tmp_path / "r")
     assert result.exit_code == 2 and "--folds 3 shares the training items out into validation folds itself" in result.stderr
+
+
+def test_a_dataset_scaled_ensemble_scales_every_member_with_the_bounds_of_all_its_series(tmp_path):
+    result = run("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "0", "--folds", "2", "--scaling", "dataset",
+                 "--out", tmp_path / "run", "-q")
+    assert result.exit_code == 0, result.stderr
+    X = read_series(GUNPOINT_TRAIN).X
+    series = read_model(tmp_path / "run")[1].series
+    assert (series.low, series.high) == ([float(X.min())], [float(X.max())])
