@@ -90,7 +90,7 @@ def fastai_epoch(folder: Path, weights_file: Path, valid_pct: float, seed: int) 
 
 def epoch_row(scratch: Path) -> Row:
     from petclf.data import find_images
-    from petclf.train import TrainOptions
+    from petclf.recipe import TrainOptions
 
     folder = scratch / "digits"
     write_digits(folder, 1000)
@@ -113,7 +113,7 @@ def series_row(scratch: Path) -> Row:
     from petclf.inputs import SERIES
     from petclf.seriesdata import find_series
     from petclf.series import read_series
-    from petclf.train import TrainOptions
+    from petclf.recipe import TrainOptions
     from petclf.tsimage import FieldOptions, write_tsimages
 
     X_train, X_test, y_train, y_test = load_gunpoint(return_X_y=True)

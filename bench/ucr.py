@@ -74,21 +74,24 @@ def minirocket(name: str, seed: int) -> tuple[float, float]:
 
 
 def write_dataset(name: str, folder: Path) -> tuple[Path, Path]:
-    """A dataset as _TRAIN/_TEST files: UCR tsv, or npz for multivariate."""
+    """A dataset as _TRAIN/_TEST files."""
+    X_train, X_test, y_train, y_test = load(name)
+    return (write_series(folder / f"{name}_TRAIN", X_train, y_train),
+            write_series(folder / f"{name}_TEST", X_test, y_test))
+
+
+def write_series(stem: Path, X, y) -> Path:
+    """Labelled series as a file petclf reads: UCR tsv, or npz for multivariate (n, C, L)."""
     import numpy as np
 
-    X_train, X_test, y_train, y_test = load(name)
-    paths = []
-    for part, X, y in (("TRAIN", X_train, y_train), ("TEST", X_test, y_test)):
-        if X.ndim == 3:
-            path = folder / f"{name}_{part}.npz"
-            np.savez(path, X=X, y=np.asarray(y).astype(str))
-        else:
-            path = folder / f"{name}_{part}.tsv"
-            path.write_text("".join("\t".join([str(label), *map(repr, map(float, row))]) + "\n"
-                                    for row, label in zip(X, y)))
-        paths.append(path)
-    return paths[0], paths[1]
+    if X.ndim == 3:
+        path = stem.with_suffix(".npz")
+        np.savez(path, X=X, y=np.asarray(y).astype(str))
+    else:
+        path = stem.with_suffix(".tsv")
+        path.write_text("".join("\t".join([str(label), *map(repr, map(float, row))]) + "\n"
+                                for row, label in zip(X, y)))
+    return path
 
 
 def petclf(*args) -> dict:
@@ -118,10 +121,8 @@ def png_route(train: Path, test: Path, work: Path, seed: int) -> float:
     held = set(stratified_split(series.labels, 0.2, seed))
     work.mkdir()
     for part in ("train", "valid"):
-        path = work / f"{part}.tsv"
         rows = [i for i in range(len(series.X)) if (i in held) == (part == "valid")]
-        path.write_text("".join("\t".join([series.labels[i], *map(repr, map(float, series.X[i, 0]))]) + "\n"
-                                for i in rows))
+        path = write_series(work / part, series.X[rows, 0], [series.labels[i] for i in rows])
         petclf("tsimage", path, work / "images", "--split", part, "--size", SERIES.size, "-q")
     petclf("tsimage", test, work / "test", "--size", SERIES.size, "-q")
     petclf("train", work / "images", *ARCH, "--seed", seed, "--no-aug", "--folds", 1, "--out", work / "run", "-q",
@@ -156,9 +157,10 @@ def main() -> None:
         tmp = Path(tmp)
         for name in args.datasets.split(","):
             rows.append(dataset_row(name, seeds, tmp))
+            write_report(rows, checks, seeds)  # after every dataset: a stopped run keeps what it measured
         if not args.no_png_check:
             checks = png_checks(seeds, tmp)
-    write_report(rows, checks, seeds)
+            write_report(rows, checks, seeds)
 
 
 def dataset_row(name: str, seeds: list[int], tmp: Path) -> list[str]:
@@ -212,8 +214,10 @@ def write_report(rows: list[list[str]], checks: list, seeds: list[int]) -> None:
                                   [[str(s), f"{a:.3f}", f"{b:.3f}"] for s, a, b in checks])]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "ucr.md"
-    path.write_text(f"# UCR accuracy, {time.strftime('%Y-%m-%d %H:%M')}\n\n" + "\n".join(report) + "\n")
-    print("\n".join(report[2:]) + f"\n\nwritten to {path}")
+    partial = path.with_suffix(".md.tmp")
+    partial.write_text(f"# UCR accuracy, {time.strftime('%Y-%m-%d %H:%M')}\n\n" + "\n".join(report) + "\n")
+    partial.replace(path)
+    print("\n".join(report[2:]) + f"\n\nwritten to {path}", flush=True)
 
 
 def spread(minutes: list[float]) -> str:

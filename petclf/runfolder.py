@@ -2,6 +2,7 @@
 
     model.safetensors      weights + metadata (modelfile.py); all predict needs
     history.csv            one row per epoch (and member)
+    history.png            the training curves, the kept epoch marked
     metrics.json           the validation numbers and how they were reached
     valid_predictions.csv  each validation item: label, prediction, confidence (and member)
     confusion_matrix.png   the validation confusion matrix
@@ -66,8 +67,17 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
         {item: data.names[i], "label": t, "predicted": guess, "confidence": round(float(p.max()), 6),
          **({"member": k + 1} if ensemble else {})} for (k, i, p), t, guess in zip(rows, true, predicted)])
     plots.save_confusion_matrix(np.array(scored.matrix), meta.classes, folder / "confusion_matrix.png")
+    plots.save_history([m.history for m in members], [m.best_epoch for m in members], folder / "history.png")
     write_json(folder / "args.json", args)
-    return _metrics(data, meta, members, scored.accuracy)
+    metrics = _metrics(data, meta, members, scored.accuracy)
+    return {**metrics, "macro_f1": _macro_f1(true, predicted)}
+
+
+def _macro_f1(true: list[str], predicted: list[str]) -> float:
+    """F1 averaged over classes with equal weight: what accuracy hides when one class is small."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(true, predicted, average="macro", zero_division=0))
 
 
 def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accuracy: float) -> dict:
@@ -111,6 +121,8 @@ def read_args(run: Path) -> tuple[dict, dict]:
         options = dict(args["options"])
         options["weights"] = options["weights"] and Path(options["weights"])
         options.setdefault("folds", 1)  # runs from before ensembles were one model
+        options.setdefault("lr_mult", 100)  # and trained the body at fine_tune's lr / 100
+        options.setdefault("balance", None)
         if not isinstance(args["data"], dict):
             raise PetclfError(f"{path}: the run was not started by petclf train, so it says no data to resume with")
         return args["data"], options

@@ -13,61 +13,27 @@ stratified fold, and keep them all: ``predict`` averages them (a cross-validated
 The run folder is written under a temporary name and appears only when complete, or when
 Ctrl-C stops a one-model run after an epoch: then it holds that epoch's model.safetensors, the
 history, args.json and checkpoint.safetensors (checkpoint.py), from which ``train`` resumes.
+
+What a run trains with, its options and their defaults, is recipe.py; the learning-rate finder
+is lrfinder.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
-from petclf import console, fields, inputs, network, runfolder
-from petclf.atomic import atomic_dir, atomic_file
-from petclf.data import LabelledImages
+from petclf import console, network
+from petclf.atomic import atomic_dir
+from petclf.balance import balanced_loader, class_weights, imbalance_note
 from petclf.device import resolve_device, resolve_precision
 from petclf.checkpoint import Checkpoint, save_checkpoint
-from petclf.errors import Interrupted, PetclfError, UsageError
-from petclf.gaf import DEFAULT_COLORMAP, check_scaling
+from petclf.errors import Interrupted, UsageError
+from petclf.lrfinder import LrFinding, find_lr, keep_plot, save_plot
 from petclf.modelfile import ModelMeta, SeriesInput
+from petclf.recipe import Labelled, TrainOptions, default_source, kind, member_splits, with_defaults
 from petclf.runfolder import Member, run_args, write_csv, write_json, write_run
 from petclf.seriesdata import LabelledSeries
-from petclf.splits import fold_splits
-
-Labelled = LabelledImages | LabelledSeries
-
-SUGGESTIONS = ("valley", "slide", "minimum", "steep")
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    arch: str = "resnet34"
-    pretrained: bool = True
-    weights: Path | None = None
-    epochs: int | None = None  # None: the default for the data (inputs.py), as for size and bs
-    freeze_epochs: int = 1
-    lr: float | None = None  # None: for images the finder's valley suggestion, for series 1e-2
-    size: int | None = None
-    bs: int | None = None
-    augment: bool | None = None  # None: the default for the data
-    early_stop: int | None = None  # patience in epochs
-    seed: int = 42
-    device: str = "auto"
-    precision: str = "auto"
-    workers: int = 0
-    lr_find_iters: int = 100
-    method: str = "gadf"  # series only: how each series becomes an image
-    colormap: str = DEFAULT_COLORMAP
-    scaling: str = "series"  # or "dataset": the training series' min and max per channel
-    folds: int | None = None  # members of a cross-validated ensemble; None: inputs.ENSEMBLE_FOLDS if small
-
-
-@dataclass(frozen=True)
-class LrFinding:
-    suggestions: dict[str, float]
-    points: dict[str, tuple[float, float]]  # suggestion -> (lr, loss) on the curve
-    lrs: list[float]
-    losses: list[float]
-
 
 @dataclass(frozen=True)
 class TrainReport:
@@ -78,11 +44,16 @@ class TrainReport:
 
 def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
             quiet: bool = False) -> LrFinding:
-    """fastai's learning-rate finder on the model ``train`` would start from."""
-    learn, _, _ = _learner(data, with_defaults(options, data), quiet)
-    finding = _find_lr(learn, options.lr_find_iters)
+    """fastai's learning-rate finder on the model ``train`` would start from, and the rate
+    ``train`` would use: the valley suggestion, or a default for the data (thumbnails, series),
+    which the finder's curve is then shown beside."""
+    options = with_defaults(options, data)
+    learn, _, _ = _learner(data, options, quiet)
+    finding = find_lr(learn, options.lr_find_iters)
+    if options.lr is not None:
+        finding = replace(finding, train_lr=options.lr, train_lr_source=default_source(data))
     if plot is not None:
-        _save_lr_plot(finding, plot)
+        save_plot(finding, plot)
     return finding
 
 
@@ -93,28 +64,31 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
     folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
-    lr_source = "--lr" if options.lr is not None else f"default for {_kind(data)}"
+    lr_source = "--lr" if options.lr is not None else default_source(data)
     options = with_defaults(options, data)
+    note = imbalance_note([data.labels[i] for i in data.train])
+    if note and not options.balance:
+        _say(quiet, note)
     splits = member_splits(data, options)
     members, finding, lr, stopped = [], None, options.lr, None
     with atomic_dir(out, overwrite=overwrite or resume is not None) as tmp:
         if resume is not None:
             lr, lr_source = resume.lr, resume.lr_source
-            _keep_lr_plot(Path(out), tmp)
+            keep_plot(Path(out), tmp)
         for k, split in enumerate(splits):
             learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, resume,
                                            scaled_on=split.train if len(splits) == 1 else list(range(len(data.labels))))
             if lr is None:
-                finding = _find_lr(learn, options.lr_find_iters)
-                lr, lr_source = finding.suggestions["valley"], "finder (valley)"
+                finding = find_lr(learn, options.lr_find_iters)
+                lr, lr_source = finding.train_lr, finding.train_lr_source
                 _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
             if len(splits) > 1 and k == 0:
-                _say(quiet, f"{len(data.labels)} {_kind(data)}: training {len(splits)} models, each validated on "
+                _say(quiet, f"{len(data.labels)} {kind(data)}: training {len(splits)} models, each validated on "
                             f"its own stratified fold, and averaging them (--folds {options.folds}; --folds 1 for "
                             "one model)")
             if len(splits) > 1:
                 _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and {len(split.valid)} "
-                            f"validation {_kind(data)}")
+                            f"validation {kind(data)}")
             facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
             board, keep, stopped = _epochs(learn, options, facts, resume, quiet)
             if stopped is not None:
@@ -127,22 +101,12 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
             metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device))
             write_json(tmp / "metrics.json", metrics)
         if finding is not None:
-            _save_lr_plot(finding, tmp / "lr_find.png")
+            save_plot(finding, tmp / "lr_find.png")
     if stopped is not None:
         raise Interrupted(f"interrupted after {stopped.epochs_done} of {options.freeze_epochs + options.epochs} "
                           f"epochs: {out} holds the last completed epoch's model; continue with: "
                           f"petclf train --resume {out}")
     return TrainReport(Path(out), metrics, [row for member in members for row in member.history])
-
-
-def member_splits(data: Labelled, options: TrainOptions) -> list[Labelled]:
-    """The data as each member sees it: itself for one model, else one split per fold."""
-    if options.folds == 1:
-        return [data]
-    if data.valid_given:
-        raise UsageError(f"--folds {options.folds} shares the training items out into validation folds itself; "
-                         "leave out --valid (or the DATA/valid folder), or pass --folds 1")
-    return fold_splits(data, options.folds, options.seed)
 
 
 def _leave_checkpoint(tmp: Path, stopped: Checkpoint, meta: ModelMeta, options: TrainOptions,
@@ -185,10 +149,11 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
 def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 0,
                optimizer: dict | None = None) -> None:
     """fastai's ``fine_tune``: ``freeze_epochs`` with the body frozen at ``lr``, then ``epochs``
-    of all layers at ``lr / 2`` (the body 100 times lower), each a one-cycle schedule. It can
-    begin at epoch ``start`` of the whole run, with the ``optimizer`` state saved there."""
+    of all layers at ``lr / 2`` (the body ``lr_mult`` times lower), each a one-cycle schedule. It
+    can begin at epoch ``start`` of the whole run, with the ``optimizer`` state saved there."""
+    body = slice(lr / 2 / options.lr_mult, lr / 2)
     phases = [(options.freeze_epochs, learn.freeze, dict(lr_max=slice(lr), pct_start=0.99)),
-              (options.epochs, learn.unfreeze, dict(lr_max=slice(lr / 200, lr / 2), pct_start=0.3, div=5.0))]
+              (options.epochs, learn.unfreeze, dict(lr_max=body, pct_start=0.3, div=5.0))]
     for n_epochs, set_phase, schedule in phases:
         if start >= n_epochs:
             start -= n_epochs
@@ -200,29 +165,6 @@ def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 
         start = 0
 
 
-def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
-    """``options`` with each unset size, epochs, bs and lr taken from the defaults for ``data``,
-    and ``folds`` from its size: an ensemble for a small training set without a given validation set."""
-    base = inputs.SERIES if isinstance(data, LabelledSeries) else image_defaults(data)
-    unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
-    if isinstance(data, LabelledSeries):
-        fields.check_method(options.method)
-        check_scaling(options.scaling)
-    if options.folds is None:
-        small = not data.valid_given and len(data.labels) < inputs.SMALL_DATA
-        unset["folds"] = max(1, min(inputs.ENSEMBLE_FOLDS, len(data.labels) // 2)) if small else 1
-    return replace(options, **unset)
-
-
-def image_defaults(images: LabelledImages) -> inputs.Defaults:
-    """fast.ai's for photographs; those for thumbnails when the median training image is smaller
-    than ``inputs.THUMBNAIL_SIDE`` a side."""
-    from petclf.data import median_side
-
-    small = median_side([images.files[i] for i in images.train]) < inputs.THUMBNAIL_SIDE
-    return inputs.THUMBNAILS if small else inputs.IMAGES
-
-
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         console.note(message)
@@ -232,6 +174,7 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
              scaled_on: list[int] | None = None):
     """The Learner, the model's metadata, and where its starting weights came from (for a
     resumed run: its checkpoint's weights, the origin being that of the run)."""
+    import torch
     from fastai.callback.channelslast import ChannelsLast
     from fastai.vision.all import (CrossEntropyLossFlat, Learner, ProgressCallback, accuracy,
                                    error_rate, params, set_seed)
@@ -247,16 +190,21 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     set_seed(options.seed, reproducible=True)
     model, spec = network.build(arch, len(data.classes), start)
     _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
-                f"{len(data.valid)} validation {_kind(data)} in {len(data.classes)} classes on {device} ({precision})")
+                f"{len(data.valid)} validation {kind(data)} in {len(data.classes)} classes on {device} ({precision})")
     mean, std = network.normalization(arch)
     meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
                      std=list(std), versions=_versions(), **_input(data, options, scaled_on))
     model, dls, cbs = _model_and_batches(data, model, meta, options, device)
+    train_labels = [data.labels[i] for i in data.train]
+    if options.balance == "sample":
+        dls.loaders[0] = balanced_loader(dls.train, train_labels)
+    weight = (torch.tensor(class_weights(train_labels, data.classes), device=device)
+              if options.balance == "weights" else None)
     if resume is not None:
         _check_resumable(resume, meta)
         weights.load_into(model, resume.model, "the checkpoint")
     # channels-last convolutions: 2x faster for EfficientNet on this CPU, and fastai's advice with AMP
-    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=[error_rate, accuracy],
+    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(weight=weight), metrics=[error_rate, accuracy],
                     splitter=lambda m: [params(m[-2]), params(m[-1])], cbs=[ChannelsLast(), *cbs])  # body, head
     learn.remove_cb(ProgressCallback)
     learn.logger = lambda *_: None
@@ -273,10 +221,6 @@ def _check_resumable(resume: Checkpoint, meta: ModelMeta) -> None:
     if resume.classes != meta.classes:
         raise UsageError(f"the data changed since the run began: its classes are {meta.classes}, "
                          f"the run's {resume.classes}")
-
-
-def _kind(data: Labelled) -> str:
-    return "series" if isinstance(data, LabelledSeries) else "images"
 
 
 def _input(data: Labelled, options: TrainOptions, scaled_on: list[int] | None = None) -> dict:
@@ -306,55 +250,6 @@ def _model_and_batches(data: Labelled, model, meta: ModelMeta, options: TrainOpt
 
     dls = seriesdata.dataloaders(data, options.bs, device, options.seed)
     return series_classifier(meta, model), dls, [SeriesAugment()] if options.augment else []
-
-
-def _find_lr(learn, iters: int) -> LrFinding:
-    """fastai's ``lr_find`` and its suggestion functions, with the model restored from memory."""
-    import torch
-    from fastai.callback.schedule import minimum, slide, steep, valley
-
-    from petclf.callbacks import InMemoryLRFinder
-
-    n_epochs = iters // len(learn.dls.train) + 1
-    with learn.no_logging():
-        learn.fit(n_epochs, cbs=InMemoryLRFinder(num_it=iters))
-    learn.opt = None  # training starts with a fresh optimizer, as a new Learner would
-    lrs = torch.tensor(learn.recorder.lrs[iters // 10:-5])
-    losses = torch.tensor([float(x) for x in learn.recorder.losses[iters // 10:-5]])
-    finite = torch.isfinite(losses)
-    if not finite.all():  # keep the points before the first NaN/inf
-        first_bad = int(finite.long().argmin())
-        lrs, losses = lrs[:first_bad], losses[:first_bad]
-    if len(losses) < 16:  # fastai's slide suggestion looks 15 points back
-        raise PetclfError(f"the learning-rate finder stopped after {len(learn.recorder.losses)} batches "
-                          "(the loss diverged): too few to suggest a rate; pass --lr")
-    found = {f.__name__: f(lrs, losses, iters) for f in (valley, slide, minimum, steep)}
-    return LrFinding({name: float(lr) for name, (lr, _) in found.items()},
-                     {name: (float(p[0]), float(p[1])) for name, (_, p) in found.items()},
-                     lrs.tolist(), losses.tolist())
-
-
-def _save_lr_plot(finding: LrFinding, path: Path) -> None:
-    from petclf.plots import save_lr_plot
-
-    save_lr_plot(finding.lrs, finding.losses, finding.points, path)
-
-
-def _keep_lr_plot(run: Path, tmp: Path) -> None:
-    """A resumed run keeps the finder's plot of the run it continues."""
-    import shutil
-
-    if (run / "lr_find.png").is_file():
-        shutil.copy2(run / "lr_find.png", tmp / "lr_find.png")
-
-
-def read_args(run: Path) -> tuple[dict, TrainOptions]:
-    """How a run folder's data were loaded (``source``) and its options, from its args.json."""
-    source, options = runfolder.read_args(run)
-    try:
-        return source, TrainOptions(**options)
-    except TypeError as error:
-        raise PetclfError(f"{Path(run) / 'args.json'}: malformed ({error})") from None
 
 
 def _versions() -> dict[str, str]:

@@ -55,7 +55,9 @@ class TsImageReport:
 def write_tsimages(series: SeriesSet, out_dir: Path, options: FieldOptions = FieldOptions(),
                    fmt: str = "png", split: str | None = None, overwrite: bool = False,
                    workers: int | None = None, quiet: bool = False) -> TsImageReport:
-    """Write one image per series and a ``manifest.csv`` and ``preview.png`` beside them."""
+    """Write one image per series and a ``manifest.csv`` beside them, and a ``preview.png``
+    beside the class folders: with ``split``, as ``OUT/preview-<split>.png`` next to the split's
+    folder, where no tool takes it for an image of a class called "train"."""
     fields.check_method(options.method)
     gaf.check_size(options.size)
     if fmt not in FORMATS:
@@ -70,9 +72,13 @@ def write_tsimages(series: SeriesSet, out_dir: Path, options: FieldOptions = Fie
             (tmp / sub).mkdir()
         _write_fields(series, files, tmp, options, lut, fmt, workers, quiet)
         _write_manifest(series, files, split, tmp / "manifest.csv")
-        _write_preview(series, options, lut, tmp / "preview.png")
+        if not split:
+            _write_preview(series, options, lut, tmp / "preview.png")
+    preview = Path(out_dir) / f"preview-{split}.png" if split else folder / "preview.png"
+    if split:
+        _write_preview(series, options, lut, preview)
     counts = {label: (series.labels or []).count(label) for label in series.classes}
-    return TsImageReport(folder, len(files), counts, folder / "manifest.csv", folder / "preview.png")
+    return TsImageReport(folder, len(files), counts, folder / "manifest.csv", preview)
 
 
 def folder_name(label: str) -> str:
@@ -147,6 +153,7 @@ def _write_preview(series: SeriesSet, options: FieldOptions, lut, path: Path) ->
     rows = [row for chosen in picks.values() for row in chosen]
     images = iter(fields.series_images(torch.from_numpy(series.X[rows]), options.method, options.size, lut).numpy())
     grid = {label: [next(images) for _ in chosen] for label, chosen in picks.items()}
-    colours = options.colormap if len(fields.check_method(options.method)) == 1 else "as red, green, blue"
+    one_field = len(fields.check_method(options.method)) == 1
+    colours = options.colormap if one_field else "as red, green, blue"
     title = f"{series.source.name}: {options.method.upper()} {options.size}px, {colours}"
-    save_image_grid(grid, path, title)
+    save_image_grid(grid, path, title, colorbar=lut.numpy() if one_field else None)

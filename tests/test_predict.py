@@ -91,3 +91,47 @@ def test_series_tta_windows_are_stretched_90_percent_windows():
     np.testing.assert_allclose(start[0, 0], np.linspace(0, 0.9, 101), atol=1e-6)
     np.testing.assert_allclose(middle[0, 0], np.linspace(0.05, 0.95, 101), atol=1e-6)
     np.testing.assert_allclose(end[0, 0], np.linspace(0.1, 1, 101), atol=1e-6)
+
+
+def test_csv_out_file_and_min_confidence_for_scripts(tmp_path):
+    model = make_model(tmp_path / "m.safetensors")
+    images = write_images(tmp_path / "photos", ["a.png", "b.png", "c.png"])
+    as_json = json.loads(run("predict", "image", model, tmp_path / "photos", "--json", "--top-k", "2").stdout)
+    result = run("predict", "image", model, tmp_path / "photos", "--csv", "--top-k", "2",
+                 "--out", tmp_path / "p.json")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert list(rows[0]) == ["file", "label", "probability", "label_1", "probability_1", "label_2", "probability_2"]
+    assert [r["file"] for r in rows] == [str(p) for p in images]
+    assert [r["label"] for r in rows] == [p["label"] for p in as_json]
+    assert json.loads((tmp_path / "p.json").read_text()) == as_json
+    unsure = json.loads(run("predict", "image", model, tmp_path / "photos", "--json", "--min-confidence", "0.999",
+                            "--out", tmp_path / "p.csv").stdout)
+    assert {p["label"] for p in unsure} == {"unknown"}
+    assert [p["top"][0]["label"] for p in unsure] == [p["label"] for p in as_json]  # the guess stays in top
+    written = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert [r["label_1"] for r in written] == [p["label"] for p in as_json]
+
+
+def test_series_min_confidence_reports_accuracy_on_the_series_left_known(tmp_path, gunpoint):
+    from conftest import write_ucr
+
+    X, _, y, _ = gunpoint
+    model = make_model(tmp_path / "m.safetensors", length=150)
+    data = write_ucr(tmp_path / "gp.tsv", X[:20], [f"c{int(label) - 1}" for label in y[:20]])
+    plain = json.loads(run("predict", "series", model, data, "--json").stdout)
+    cut = sorted(p["probability"] for p in plain["predictions"])[10]
+    result = run("predict", "series", model, data, "--json", "--min-confidence", cut)
+    found = json.loads(result.stdout)
+    known = [p for p in found["predictions"] if p["label"] != "unknown"]
+    assert found["accuracy"] == plain["accuracy"] and found["known"] == len(known) == 10
+    assert found["known_accuracy"] == sum(p["label"] == p["true_label"] for p in known) / 10
+    text = run("predict", "series", model, data, "--csv").stdout.splitlines()
+    assert text[0] == "row,label,probability,true_label" and len(text) == 21
+
+
+def test_tables_keep_long_file_names_whole_when_not_on_a_terminal(tmp_path):
+    model = make_model(tmp_path / "m.safetensors")
+    image = write_images(tmp_path / ("x" * 150), ["photo.png"])[0]
+    result = run("predict", "image", model, image)
+    assert str(image) in result.stdout

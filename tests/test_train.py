@@ -1,4 +1,5 @@
 import csv
+import re
 import json
 
 import pytest
@@ -6,6 +7,7 @@ import pytest
 from safetensors import safe_open
 
 from conftest import DIGITS, run, train_digits, write_images
+from petclf.inputs import THUMBNAILS
 from petclf.modelfile import read_model
 
 pytestmark = pytest.mark.slow
@@ -23,7 +25,7 @@ def test_pretrained_backbone_clearly_beats_random_weights(digits_run, tmp_path):
 def test_run_folder_holds_everything_a_user_needs(digits_run):
     folder, result = digits_run
     assert sorted(p.name for p in folder.iterdir()) == [
-        "args.json", "confusion_matrix.png", "history.csv", "metrics.json", "model.safetensors",
+        "args.json", "confusion_matrix.png", "history.csv", "history.png", "metrics.json", "model.safetensors",
         "valid_predictions.csv"]
     history = list(csv.DictReader((folder / "history.csv").open()))
     assert [row["phase"] for row in history] == ["frozen"] + ["unfrozen"] * 5
@@ -74,8 +76,16 @@ def test_lr_find_prints_the_four_suggestions_and_saves_the_plot(tmp_path):
                  "--bs", "4", "--iters", "30", "--plot", tmp_path / "lr.png", "--json")
     assert result.exit_code == 0, result.stderr
     found = json.loads(result.stdout)
-    assert set(found) == {"valley", "slide", "minimum", "steep", "plot"}
+    assert set(found) == {"valley", "slide", "minimum", "steep", "train_lr", "train_lr_source", "plot"}
+    assert found["train_lr"] == found["valley"] and found["train_lr_source"] == "finder (valley)"
     assert (tmp_path / "lr.png").stat().st_size > 1000
+
+
+def test_lr_find_on_thumbnails_says_train_uses_their_default_rate_not_a_suggestion(tmp_path):
+    result = run("lr-find", DIGITS, "--no-pretrained", "--arch", "resnet18", "--size", "32", "--iters", "30",
+                 "--plot", tmp_path / "lr.png")
+    assert result.exit_code == 0, result.stderr
+    assert f"train uses {THUMBNAILS.lr:.2e} (default for thumbnails; set it with --lr)" in result.stdout
 
 
 def test_existing_run_folder_is_refused_before_training(tmp_path):
@@ -88,7 +98,7 @@ def test_existing_run_folder_is_refused_before_training(tmp_path):
 
 def test_lr_find_needs_enough_iterations(tmp_path):
     result = run("lr-find", tmp_path, "--iters", "10")
-    assert result.exit_code == 2 and "Invalid value for '--iters': Input should be greater than or equal to 30" in result.stderr
+    assert result.exit_code == 2 and "--iters must be at least 30 (got 10)" in result.stderr
 
 
 def test_early_stop_ends_training_and_the_best_epoch_is_kept(tmp_path):
@@ -113,3 +123,31 @@ def test_thumbnails_get_their_own_defaults(tmp_path):
     assert result.exit_code == 0, result.stderr
     options = json.loads((tmp_path / "run" / "args.json").read_text())["options"]
     assert (options["size"], options["bs"], options["lr"], options["augment"]) == (64, 16, 1e-2, False)
+
+
+@pytest.fixture(scope="module")
+def imbalanced_digits(tmp_path_factory):
+    """The bundled digits with three classes cut to 3 of their 30 images (the issue's 10 %)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("imbalanced") / "digits"
+    for label in sorted(p.name for p in DIGITS.iterdir() if p.is_dir()):
+        images = sorted((DIGITS / label).glob("*.png"))
+        (folder / label).mkdir(parents=True)
+        for image in images[:3] if label in ("1", "4", "7") else images:
+            shutil.copy(image, folder / label / image.name)
+    return folder
+
+
+@pytest.mark.parametrize("balance", [None, "weights", "sample"])
+def test_imbalanced_classes_are_named_and_can_be_balanced(imbalanced_digits, tmp_path, balance):
+    result = run("train", imbalanced_digits, "--arch", "resnet18", "--no-pretrained", "--size", "32",
+                 "--epochs", "1", "--folds", "1", "--out", tmp_path / "run",
+                 *(["--balance", balance] if balance else []))
+    assert result.exit_code == 0, result.stderr
+    named = re.search(r"imbalanced classes: '\d' has 2\d training items, '[147]' 2 \(1\dx\)", result.stderr)
+    assert bool(named) == (balance is None), result.stderr
+    assert "macro-F1" in result.stdout
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert 0 <= metrics["macro_f1"] <= 1
+    assert json.loads((tmp_path / "run" / "args.json").read_text())["options"]["balance"] == balance

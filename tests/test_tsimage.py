@@ -51,6 +51,17 @@ def test_train_and_test_files_become_one_train_valid_dataset(tmp_path):
     assert len(list((out / "train").glob("*/*.png"))) == 50
     assert len(list((out / "valid").glob("*/*.png"))) == 150
     assert {row["split"] for row in read_manifest(out / "valid" / "manifest.csv")} == {"valid"}
+    # the previews sit beside the split folders: inside, fastai would read them as a class "train"
+    assert sorted(p.name for p in out.iterdir()) == ["preview-train.png", "preview-valid.png", "train", "valid"]
+    assert not list(out.glob("*/preview*"))
+
+
+def test_the_preview_shows_the_colour_scale(tmp_path):
+    assert run("tsimage", TRAIN, tmp_path / "out", "--size", "16", "--colormap", "magma", "-q").exit_code == 0
+    sheet = np.asarray(Image.open(tmp_path / "out" / "preview.png").convert("RGB"))
+    scale = colormap_lut("magma").numpy()
+    assert any((row[x:x + 256] == scale).all() for row in sheet for x in range(sheet.shape[1] - 255)
+               if (row[x] == scale[0]).all())
 
 
 def test_unlabelled_series_are_written_flat(tmp_path, gunpoint):

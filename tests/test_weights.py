@@ -71,8 +71,12 @@ def test_a_weights_file_with_a_pickle_payload_is_refused_unrun(tmp_path):
 
 
 def test_offline_without_weights_says_what_to_pass(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))
-    with pytest.raises(UsageError, match=r"pass --weights FILE, or --no-pretrained"):
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(UsageError, match=r"pass --weights FILE, or --arch tf_efficientnet_lite0 .*, or --no-pretrained"):
         resolve(Arch("resnet18", "torchvision"))
 
 

@@ -1,10 +1,26 @@
-"""Options that several commands share, declared once as ``Annotated`` types."""
+"""Options that several commands share, declared once as ``Annotated`` types, and the checks
+that numbers on the command line get before anything runs."""
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
+
+from petclf.errors import UsageError
+
+
+def at_least(low: float, above: bool = False) -> Callable:
+    """A Typer callback refusing a value below ``low`` (with ``above``, also ``low`` itself) in
+    one line that names the option: a batch of 0 or a learning rate of -1 would otherwise fail
+    deep inside torch, or train nothing without a word."""
+    def check(param: typer.CallbackParam, value):
+        if value is not None and (value <= low if above else value < low):
+            bound = f"above {low:g}" if above else f"at least {low:g}"
+            raise UsageError(f"{param.opts[0]} must be {bound} (got {value:g})")
+        return value
+    return check
+
 
 
 GafMethod = Annotated[str, typer.Option(help=(
@@ -23,19 +39,31 @@ GafScaling = Annotated[Scaling, typer.Option(help="How values become angles: eac
                                                   "the training set's min and max per channel, which keeps "
                                                   "amplitude.")]
 Colormap = Annotated[str, typer.Option(help="Any matplotlib colormap, or 'gray'.")]
+LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
+                                                     r"e.g. '^(.*)_\\d+\\.jpg$'.")]
+Pets = Annotated[bool, typer.Option("--pets", help="The fast.ai book's Oxford-IIIT Pets rule: a file name "
+                                                   "starting upper-case is a cat, else a dog.")]
+CsvLabels = Annotated[Optional[Path], typer.Option("--csv", help="CSV with a header row: file (relative "
+                                                                 "to DATA), label.")]
 LabelCol = Annotated[str, typer.Option(help="Label column of a .tsv/.txt/.csv series file: index or header name.")]
 NoLabels = Annotated[bool, typer.Option("--no-labels", help="The text file has no label column.")]
 ArchName = Annotated[str, typer.Option(help="torchvision or timm model name; 'timm:NAME' when both have it.")]
 Pretrained = Annotated[bool, typer.Option("--pretrained/--no-pretrained", help="Start from pretrained weights.")]
 WeightsFile = Annotated[Optional[Path], typer.Option("--weights", help="Pretrained weights file (.safetensors "
                                                      "or .pth state dict) instead of the caches or a download.")]
-Batch = Annotated[int, typer.Option("--bs", help="Batch size.")]
-Seed = Annotated[int, typer.Option(help="Random seed (split, augmentation, head).")]
+Batch = Annotated[int, typer.Option("--bs", callback=at_least(1), help="Batch size.")]
+Seed = Annotated[int, typer.Option(callback=at_least(0), help="Random seed (split, augmentation, head).")]
 Device = Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")]
-Workers = Annotated[int, typer.Option(help="Data-loading processes (0: in the main process).")]
+Workers = Annotated[int, typer.Option(callback=at_least(0), help="Data-loading processes (0: in the main process).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 ModelPath = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False,
                                            help="A run folder or its model.safetensors.")]
 ModelOrExport = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False, help=(
     "A run folder, its model.safetensors, or an .onnx file from petclf export."))]
+MinConfidence = Annotated[Optional[float], typer.Option(callback=at_least(0), show_default=False, help=(
+    "Give the label 'unknown' where the model's probability is below this (the top classes stay as they are)."))]
+AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then one row per prediction) "
+                                                   "instead of a table.")]
+OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_default=False, help=(
+    "Also write the predictions to FILE: JSON when it ends in .json, else CSV."))]

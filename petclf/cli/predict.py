@@ -7,7 +7,9 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli.options import Batch, Device, ModelOrExport, ModelPath, NoLabels, Quiet
+from petclf.cli._output import UNKNOWN, emit, unsure
+from petclf.cli.options import (AsCsv, Batch, Device, MinConfidence, ModelOrExport, ModelPath, NoLabels, OutFile,
+                                Quiet, at_least)
 
 predict_app = typer.Typer(help="Classify with a trained model.", invoke_without_command=True,
                           rich_markup_mode="rich")
@@ -28,31 +30,33 @@ def predict_image(
     files: Annotated[list[Path], typer.Argument(metavar="FILES_OR_DIRS...", show_default=False,
                                                 help="Images, or folders searched recursively.")],
     bs: Batch = 64,
-    top_k: Annotated[int, typer.Option(help="How many classes to show per image.")] = 1,
+    top_k: Annotated[int, typer.Option(help="How many classes to show per image.", callback=at_least(1))] = 1,
     tta: Annotated[bool, typer.Option("--tta", help="Test-time augmentation: average the predictions for each "
                                                     "image and its mirror image.")] = False,
     device: Device = "auto",
+    min_confidence: MinConfidence = None,
     quiet: Quiet = False,
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per image.")] = False,
+    csv: AsCsv = False,
+    out: OutFile = None,
 ) -> None:
     """Classify images with a trained model; an unreadable image is reported and the rest go on (exit 1 if any failed)."""
     from petclf.predict import image_files, load_classifier, predict_images
 
     images = image_files(files)
     classifier = load_classifier(model, device)
-    with console.progress("predict", total=len(images), unit="images", quiet=quiet or json_) as advance:
+    with console.progress("predict", total=len(images), unit="images", quiet=quiet or json_ or csv) as advance:
         predictions = predict_images(classifier, images, bs=bs, top_k=top_k, advance=advance, tta=tta)
     failed = [p for p in predictions if p.error]
-    if json_:
-        console.print_json([{"file": str(p.file), "error": p.error} if p.error else
-                            {"file": str(p.file), "label": p.top[0][0], "probability": p.top[0][1],
-                             "top": [{"label": label, "probability": q} for label, q in p.top]}
-                            for p in predictions])
-    else:
-        console.table("predictions", ["file", "label", "probability"] + (["top"] if top_k > 1 else []),
-                      [[p.file, p.top[0][0], f"{p.top[0][1]:.4f}"] +
-                       ([", ".join(f"{label} {q:.3f}" for label, q in p.top)] if top_k > 1 else [])
-                       for p in predictions if not p.error])
+    rows = [{"file": str(p.file), "error": p.error} if p.error else
+            {"file": str(p.file), "label": unsure(p.top[0][0], p.top[0][1], min_confidence),
+             "probability": p.top[0][1], "top": [{"label": label, "probability": q} for label, q in p.top]}
+            for p in predictions]
+    emit(rows, lambda: console.table(
+        "predictions", ["file", "label", "probability"] + (["top"] if top_k > 1 else []),
+        [[r["file"], r["label"], f"{r['probability']:.4f}"] +
+         ([", ".join(f"{t['label']} {t['probability']:.3f}" for t in r["top"])] if top_k > 1 else [])
+         for r in rows if "error" not in r]), json_, csv, out)
     for prediction in failed:
         console.error(prediction.error)
     if failed:
@@ -78,13 +82,16 @@ def predict_series(
     device: Device = "auto",
     confusion_plot: Annotated[Optional[Path], typer.Option(help="Also save the confusion matrix as a PNG "
                                                                 "(labelled files).", show_default=False)] = None,
+    min_confidence: MinConfidence = None,
     quiet: Quiet = False,
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object: predictions, accuracy, "
                                                        "confusion matrix.")] = False,
+    csv: AsCsv = False,
+    out: OutFile = None,
 ) -> None:
     """Classify each series (row) of a file with a model trained on series.
 
-    When the file has labels, also prints the accuracy and the confusion matrix (true labels in rows).
+    When the file has labels, also prints the accuracy and the confusion matrix (true labels in rows): the model's, before --min-confidence, which then also reports the accuracy on the series it left known.
     """
     from petclf.predict import load_classifier, predict_series as classify, score
     from petclf.series import read_series
@@ -92,28 +99,34 @@ def predict_series(
     classifier = load_classifier(model, device, input="series")
     label_col = label_col if label_col is not None else classifier.meta.series.label_col
     series = read_series(file, label_col=None if no_labels else label_col)
-    with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_) as advance:
+    with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_ or csv) as advance:
         probs = classify(classifier, series, bs=bs, advance=advance, tta=tta)
     confidence, index = probs.max(1), probs.argmax(1)
     classes = classifier.meta.classes
     predicted = [classes[i] for i in index.tolist()]
     scored = score(series.labels, predicted, classes) if series.labels else None
-    rows = [{"row": row, "label": label, "probability": p} for row, (label, p) in
+    rows = [{"row": row, "label": unsure(label, p, min_confidence), "probability": p} for row, (label, p) in
             enumerate(zip(predicted, confidence.tolist()))]
     for row, true in zip(rows, series.labels or []):
         row["true_label"] = true
-    if json_:
-        console.print_json({"model": str(model), "file": str(file), "predictions": rows,
-                            "accuracy": scored and scored.accuracy,
-                            "confusion_matrix": scored and {"classes": scored.classes, "counts": scored.matrix}})
-    else:
-        header = ["row", "label", "probability"] + (["true label"] if scored else [])
-        console.table("predictions", header, [[r["row"], r["label"], f"{r['probability']:.4f}"] +
-                                              ([r["true_label"]] if scored else []) for r in rows])
-    if scored and not json_:
+    known = [r for r in rows if r["label"] != UNKNOWN]
+    summary = scored and {"accuracy": scored.accuracy,
+                          "confusion_matrix": {"classes": scored.classes, "counts": scored.matrix}}
+    if scored and min_confidence is not None:
+        summary.update(known=len(known), known_accuracy=sum(r["label"] == r["true_label"] for r in known) / len(known)
+                       if known else None)
+    header = ["row", "label", "probability"] + (["true label"] if scored else [])
+    emit(rows, lambda: console.table("predictions", header, [[r["row"], r["label"], f"{r['probability']:.4f}"] +
+                                                              ([r["true_label"]] if scored else []) for r in rows]),
+         json_, csv, out, document={"model": str(model), "file": str(file), "predictions": rows,
+                                    **(summary or {"accuracy": None, "confusion_matrix": None})})
+    if scored and not (json_ or csv):
         console.table("confusion matrix", ["true \\ predicted", *scored.classes],
                       [[label, *counts] for label, counts in zip(scored.classes, scored.matrix)])
         console.result(f"accuracy {scored.accuracy:.4f} ({round(scored.accuracy * len(rows))}/{len(rows)})")
+        if "known" in summary:
+            console.result(f"{summary['known']} of {len(rows)} at or above --min-confidence {min_confidence:g}"
+                           + (f": accuracy {summary['known_accuracy']:.4f} on those" if known else ""))
     if scored and confusion_plot:
         import numpy as np
 

@@ -1,14 +1,16 @@
 """``petclf train`` and ``petclf lr-find``, on an image folder or a series file."""
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from petclf import console, inputs
+from petclf.balance import CHOICES as BALANCE_CHOICES
 from petclf.cli._app import app
-from petclf.cli.options import (ArchName, Colormap, Device, GafMethod, GafScaling, Json, LabelCol,
-                                Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers)
+from petclf.cli.options import (ArchName, Colormap, CsvLabels, Device, GafMethod, GafScaling, Json, LabelCol,
+                                LabelRe, Pets, Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers, at_least)
 from petclf.errors import UsageError
 
 I, S = inputs.IMAGES, inputs.SERIES
@@ -27,19 +29,17 @@ Folds = Annotated[Optional[int], typer.Option(help=(
     f"Train K models, each validated on its own stratified fold, and keep them all: predict averages them, "
     f"and the accuracy is out-of-fold, over every item \\[default: {inputs.ENSEMBLE_FOLDS} below "
     f"{inputs.SMALL_DATA} items without a given validation set, else 1: one model]."), metavar="K",
-    show_default=False)]
-LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
-                                                     r"e.g. '^(.*)_\\d+\\.jpg$'.")]
-Pets = Annotated[bool, typer.Option("--pets", help="The fast.ai book's Oxford-IIIT Pets rule: a file name "
-                                                   "starting upper-case is a cat, else a dog.")]
-CsvLabels = Annotated[Optional[Path], typer.Option("--csv", help="CSV with a header row: file (relative "
-                                                                 "to DATA), label.")]
+    show_default=False, callback=at_least(1))]
 T = inputs.THUMBNAILS
+Balance = Enum("Balance", {name: name for name in BALANCE_CHOICES}, type=str)
+# Backbones shrink images 32-fold: below 16 px their last stages see a single pixel, and the
+# "model" trains without an error but learns next to nothing.
+MIN_SIZE = 16
 Size = Annotated[Optional[int], typer.Option(
     help=f"Image side in pixels \\[default: {I.size}; thumbnails: {T.size}; series: {S.size}, per channel].",
-    show_default=False)]
+    show_default=False, callback=at_least(MIN_SIZE))]
 Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; thumbnails: {T.bs}; "
-                                                        f"series: {S.bs}].", show_default=False)]
+                                                        f"series: {S.bs}].", show_default=False, callback=at_least(1))]
 
 
 def _source(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optional[str], pets: bool,
@@ -85,7 +85,7 @@ def _resume(ctx: typer.Context, run: Path, device: str, workers: int, quiet: boo
     from dataclasses import replace
 
     from petclf.checkpoint import read_checkpoint
-    from petclf.train import read_args
+    from petclf.recipe import read_args
 
     given = [name for name in ctx.params if name not in RESUME_MAY_SET
              and ctx.get_parameter_source(name).name != "DEFAULT"]  # typer's vendored click's enum
@@ -115,11 +115,16 @@ def train(
     weights: WeightsFile = None,
     epochs: Annotated[Optional[int], typer.Option(
         help=f"Epochs with all layers training, after the frozen ones \\[default: {I.epochs}; "
-             f"thumbnails: {T.epochs}; series: {S.epochs}].", show_default=False)] = None,
-    freeze_epochs: Annotated[int, typer.Option(help="Epochs with only the new head training.")] = 1,
+             f"thumbnails: {T.epochs}; series: {S.epochs}].", show_default=False, callback=at_least(0))] = None,
+    freeze_epochs: Annotated[int, typer.Option(help="Epochs with only the new head training.",
+                                               callback=at_least(0))] = 1,
     lr: Annotated[Optional[float], typer.Option(help="Learning rate \\[default: the lr-find valley "
                                                      f"suggestion; thumbnails: {T.lr:g}; series: {S.lr:g}].",
-                                                show_default=False)] = None,
+                                                show_default=False, callback=at_least(0, above=True))] = None,
+    lr_mult: Annotated[Optional[float], typer.Option(help=(
+        "After the frozen epochs the backbone trains this many times slower than the head (fastai "
+        f"fine_tune's lr_mult) \\[default: {I.lr_mult:g}; thumbnails: {T.lr_mult:g}]. Lower it when your "
+        "images look nothing like ImageNet photos."), show_default=False, callback=at_least(0, above=True))] = None,
     size: Size = None,
     bs: Bs = None,
     augment: Annotated[Optional[bool], typer.Option("--aug/--no-aug", help=(
@@ -127,10 +132,14 @@ def train(
         "axis (no flips or rotations) \\[default: on; off for thumbnails, images under "
         f"{inputs.THUMBNAIL_SIDE} px]."), show_default=False)] = None,
     early_stop: Annotated[Optional[int], typer.Option(help="Stop after this many epochs without a "
-                                                           "lower validation loss.")] = None,
+                                                           "lower validation loss.", callback=at_least(1))] = None,
     valid: Valid = None,
     valid_pct: ValidPct = 0.2,
     folds: Folds = None,
+    balance: Annotated[Optional[Balance], typer.Option(help=(
+        "For classes of very different sizes: 'weights' weighs each class's loss by the inverse of its size, "
+        "'sample' draws training batches in which every class comes up equally often."), show_default=False)]
+    = None,
     label_re: LabelRe = None,
     pets: Pets = False,
     csv: CsvLabels = None,
@@ -155,7 +164,7 @@ def train(
 ) -> None:
     """Fine-tune a pretrained backbone on labelled images or time series (fast.ai chapter 1 as one command).
 
-    One epoch trains the new head with the backbone frozen, then --epochs train every layer; the epoch with the lowest validation loss is kept. The run folder gets model.safetensors (all [bold]petclf predict[/] needs), history.csv, metrics.json, valid_predictions.csv, confusion_matrix.png, lr_find.png and args.json.
+    One epoch trains the new head with the backbone frozen, then --epochs train every layer; the epoch with the lowest validation loss is kept. The run folder gets model.safetensors (all [bold]petclf predict[/] needs), history.csv and history.png (the training curves), metrics.json, valid_predictions.csv, confusion_matrix.png, lr_find.png and args.json.
 
     On a small training set (below 200 items) it trains 5 models instead, each validated on its own stratified fold, and keeps them all in model.safetensors: predict averages them, and the accuracy reported is out-of-fold, over every training item (--folds sets K; --folds 1 trains one model).
 
@@ -165,7 +174,8 @@ def train(
     """
     import datetime
 
-    from petclf.train import TrainOptions, train as run_training
+    from petclf.recipe import TrainOptions
+    from petclf.train import train as run_training
 
     checkpoint = None
     if resume is not None:
@@ -173,12 +183,15 @@ def train(
         folder = resume
     elif data is None:
         raise UsageError("Missing argument 'DATA' (or --resume RUN).")
+    elif epochs == 0 and freeze_epochs == 0:
+        raise UsageError("--epochs 0 with --freeze-epochs 0 trains nothing")
     else:
         source = _source(data, valid, valid_pct, label_re, pets, csv, label_col)
         labelled = _load(source, seed, quiet or json_)
-        options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, size, bs, augment,
+        options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, lr_mult, size, bs, augment,
                                early_stop, seed, device, precision, workers, method=method,
-                               colormap=colormap, scaling=scaling.value, folds=folds)
+                               colormap=colormap, scaling=scaling.value, folds=folds,
+                               balance=balance and balance.value)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
                           resume=checkpoint)
@@ -192,7 +205,8 @@ def train(
                f"{metrics['folds']} models that did not train on it")
     else:
         how = f"best epoch {metrics['best_epoch']} of {metrics['epochs']}"
-    console.result(f"accuracy {metrics['accuracy']:.4f}, error rate {metrics['error_rate']:.4f}, "
+    console.result(f"accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, "
+                   f"error rate {metrics['error_rate']:.4f}, "
                    f"valid loss {metrics['valid_loss']:.4f} ({how}), {metrics[f'train_{kind}_per_second']} {kind}/s")
     console.result(f"run folder: {report.folder}  (model: {report.folder / 'model.safetensors'})")
 
@@ -208,7 +222,8 @@ def lr_find(
     weights: WeightsFile = None,
     size: Size = None,
     bs: Bs = None,
-    iters: Annotated[int, typer.Option(min=30, help="Mini-batches to try, with rising learning rates.")] = 100,
+    iters: Annotated[int, typer.Option(callback=at_least(30),
+                                       help="Mini-batches to try, with rising learning rates.")] = 100,
     valid: Valid = None,
     valid_pct: ValidPct = 0.2,
     label_re: LabelRe = None,
@@ -226,8 +241,13 @@ def lr_find(
     quiet: Quiet = False,
     json_: Json = False,
 ) -> None:
-    """Run fastai's learning-rate finder and print its suggestions (valley is what train uses)."""
-    from petclf.train import SUGGESTIONS, TrainOptions, lr_find as find
+    """Run fastai's learning-rate finder and print its suggestions, and the rate train would use on the same data.
+
+    That is the valley suggestion for photographs; thumbnails and series have a default rate of their own, which the plot marks beside the curve.
+    """
+    from petclf.lrfinder import SUGGESTIONS
+    from petclf.recipe import TrainOptions
+    from petclf.train import lr_find as find
 
     labelled = _load(_source(data, valid, valid_pct, label_re, pets, csv, label_col), seed, quiet or json_)
     options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,
@@ -235,8 +255,10 @@ def lr_find(
                            colormap=colormap, scaling=scaling.value)
     finding = find(labelled, options, plot=plot, quiet=quiet or json_)
     if json_:
-        console.print_json({**finding.suggestions, "plot": str(plot)})
+        console.print_json({**finding.suggestions, "train_lr": finding.train_lr,
+                            "train_lr_source": finding.train_lr_source, "plot": str(plot)})
         return
     console.table("learning-rate suggestions", ["method", "learning rate"],
                   [[name, f"{finding.suggestions[name]:.2e}"] for name in SUGGESTIONS])
+    console.result(f"train uses {finding.train_lr:.2e} ({finding.train_lr_source}; set it with --lr)")
     console.result(f"plot: {plot}")

@@ -8,7 +8,7 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli.options import Colormap, GafMethod, Json, LabelCol, NoLabels
+from petclf.cli.options import Colormap, GafMethod, Json, LabelCol, NoLabels, at_least
 
 
 class Split(str, Enum):
@@ -46,13 +46,13 @@ def tsimage(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty output folder.")]
     = False,
     workers: Annotated[Optional[int], typer.Option(help="Writer threads \\[default: all cores].",
-                                                   show_default=False)] = None,
+                                                   show_default=False, callback=at_least(1))] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     json_: Json = False,
 ) -> None:
     """Turn time series into Gramian angular field images that [bold]petclf train[/] reads.
 
-    Each series becomes OUT_DIR/<label>/<row>.png (flat when unlabelled), scaled to [-1, 1] on its own, beside a manifest.csv (source row, file, label, split) and a preview.png.
+    Each series becomes OUT_DIR/<label>/<row>.png (flat when unlabelled), scaled to [-1, 1] on its own, beside a manifest.csv (source row, file, label, split); a preview.png shows a few of each class, with the colour scale (with --split: OUT_DIR/preview-<split>.png, outside the split's folder).
 
     A series with several channels gets one field per channel, tiled into a near-square grid (channel 0 top left).
     """

@@ -1,0 +1,97 @@
+"""``petclf evaluate``."""
+
+import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from petclf import console, inputs
+from petclf.cli._app import app
+from petclf.cli.options import (Batch, CsvLabels, Device, Json, LabelRe, ModelOrExport, Pets, Quiet,
+                                at_least)
+from petclf.errors import UsageError
+
+
+@app.command("evaluate", epilog="[bold]Examples[/]\n\n"
+                                "  petclf evaluate runs/digits digits-test/\n\n"
+                                "  petclf evaluate runs/gunpoint GunPoint_TEST.tsv --json\n\n"
+                                "  petclf evaluate runs/pets/model.onnx pets/test --pets --tta --out eval/pets")
+def evaluate(
+    model: ModelOrExport,
+    data: Annotated[Path, typer.Argument(metavar="DATA", show_default=False, help=(
+        "Labelled images never trained on: DATA/<label>/<image> (or --label-re, --pets, --csv), or a labelled "
+        "series file."))],
+    label_re: LabelRe = None,
+    pets: Pets = False,
+    csv: CsvLabels = None,
+    label_col: Annotated[Optional[str], typer.Option(help=(
+        "Label column of a .tsv/.txt/.csv series file \\[default: the one the model was trained with]."),
+        show_default=False)] = None,
+    top_k: Annotated[int, typer.Option(help="Also count an item right when its label is among the model's "
+                                            "top K classes.", metavar="K", callback=at_least(1))] = 5,
+    tta: Annotated[bool, typer.Option("--tta", help="Test-time augmentation, as in predict.")] = False,
+    bs: Batch = 64,
+    device: Device = "auto",
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the report \\[default: evaluations/<date-time>].",
+                                                show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty report folder.")] = False,
+    quiet: Quiet = False,
+    json_: Json = False,
+) -> None:
+    """Measure a model on labelled data it never trained on: accuracy, top-k accuracy, and precision, recall and F1 for each class.
+
+    The report folder gets report.json (everything printed), per_class.csv, predictions.csv (each item with its loss), confusion_matrix.png (counts, and each row as a share of its class) and top_losses.png (the items the model got most wrong: for series, the image the model saw and the curve). Works with model files, ensembles and ONNX exports.
+    """
+    from petclf.atomic import atomic_dir
+    from petclf.predict import load_classifier
+
+    kind = "series" if inputs.is_series_file(data) else "image"
+    classifier = load_classifier(model, device, input=kind)
+    folder = out or Path("evaluations") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    with atomic_dir(folder, overwrite=overwrite) as tmp:
+        summary = _evaluate(classifier, {"model": str(model), "data": str(data), "tta": tta}, kind,
+                            (label_re, pets, csv, label_col), bs, top_k, tmp, quiet or json_)
+    if json_:
+        console.print_json({"folder": str(folder), **summary})
+        return
+    rows = [[c["class"], f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", c["support"]]
+            for c in summary["classes"]]
+    rows += [[f"{name} avg", *(f"{summary[f'{name}_avg'][m]:.3f}" for m in ("precision", "recall", "f1")),
+              summary["items"]] for name in ("macro", "weighted")]
+    console.table("per class", ["label", "precision", "recall", "f1", "support"], rows)
+    items = "series" if kind == "series" else "images"
+    console.result(f"accuracy {summary['accuracy']:.4f} of {summary['items']} {items}, "
+                   f"top-{summary['top_k']} accuracy {summary['top_k_accuracy']:.4f}")
+    console.result(f"report folder: {folder}")
+
+
+def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k: int, folder: Path,
+              quiet: bool) -> dict:
+    """Predict every labelled item of ``given["data"]`` and write the report into ``folder``."""
+    from petclf import evaluate as ev
+
+    data, tta = Path(given["data"]), given["tta"]
+    label_re, pets, csv, label_col = labels
+    if kind == "series":
+        from petclf.series import read_series
+
+        if label_re or pets or csv:
+            raise UsageError("--label-re, --pets and --csv label image folders, not series files")
+        series = read_series(data, label_col=label_col if label_col is not None else
+                             classifier.meta.series.label_col)
+        if series.labels is None:
+            raise UsageError(f"{data}: has no labels to evaluate with")
+        with console.progress("evaluate", total=len(series.X), unit="series", quiet=quiet) as advance:
+            evaluation = ev.evaluate_series(classifier, series, bs, tta, advance)
+        panels = ev.series_panels(evaluation, series, classifier.meta)
+    else:
+        from petclf.data import LabelSource, labelled_images
+
+        images = labelled_images(data, LabelSource(csv, label_re, pets))
+        with console.progress("evaluate", total=len(images.files), unit="images", quiet=quiet) as advance:
+            evaluation = ev.evaluate_images(classifier, images, bs, tta, advance)
+        panels = ev.image_panels(evaluation, classifier.meta.image_size)
+    summary = {**given, **ev.report(evaluation, top_k)}
+    ev.write_report(evaluation, summary, folder, panels)
+    return summary

@@ -1,0 +1,132 @@
+"""How good a model is on labelled data it never trained on, class by class.
+
+Accuracy alone hides a class the model never gets right when that class is small; the per-class
+precision, recall and F1 (scikit-learn's classification report, which fastai already installs)
+show it, and the items with the highest loss show what the model gets most wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from petclf.data import LabelledImages
+from petclf.predict import Classifier, predict_images, predict_series, score
+from petclf.series import SeriesSet
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model's probabilities for labelled items."""
+
+    classes: list[str]  # the model's
+    items: list[str]  # image files, or series rows
+    true: list[str]
+    probs: np.ndarray  # (n, len(classes))
+    item: str = "file"  # what an item is called: "file", or "row" of a series file
+
+    @property
+    def predicted(self) -> list[str]:
+        return [self.classes[i] for i in self.probs.argmax(1)]
+
+    @property
+    def losses(self) -> np.ndarray:
+        """Cross-entropy of each item: -log p(true label); infinite for a label the model lacks."""
+        at = {label: i for i, label in enumerate(self.classes)}
+        p_true = np.array([self.probs[n, at[t]] if t in at else 0.0 for n, t in enumerate(self.true)])
+        with np.errstate(divide="ignore"):
+            return -np.log(p_true)
+
+
+def evaluate_images(classifier: Classifier, images: LabelledImages, bs: int = 64, tta: bool = False,
+                    advance=lambda n: None) -> Evaluation:
+    classes = classifier.meta.classes
+    predictions = predict_images(classifier, images.files, bs=bs, top_k=len(classes), advance=advance, tta=tta)
+    probs = np.array([[dict(p.top)[label] for label in classes] for p in predictions])
+    return Evaluation(classes, images.names, images.labels, probs)
+
+
+def evaluate_series(classifier: Classifier, series: SeriesSet, bs: int = 64, tta: bool = False,
+                    advance=lambda n: None) -> Evaluation:
+    probs = predict_series(classifier, series, bs=bs, advance=advance, tta=tta)
+    return Evaluation(classifier.meta.classes, [str(row) for row in range(len(series.X))], series.labels, probs, "row")
+
+
+def report(evaluation: Evaluation, k: int = 5) -> dict:
+    """Accuracy, top-k accuracy, and scikit-learn's classification report (precision, recall, F1
+    and support per class, macro and weighted averages) over the classes that occur among the
+    true or predicted labels, and the confusion matrix."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    true, predicted = evaluation.true, evaluation.predicted
+    labels = [c for c in evaluation.classes if c in set(true) | set(predicted)] + sorted(
+        set(true) - set(evaluation.classes))
+    per_class = zip(labels, *precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0))
+    averages = {name: precision_recall_fscore_support(true, predicted, labels=labels, average=name,
+                                                      zero_division=0)[:3] for name in ("macro", "weighted")}
+    k = min(k, len(evaluation.classes))
+    best = np.argsort(-evaluation.probs, axis=1, kind="stable")[:, :k]
+    in_top = [t in {evaluation.classes[i] for i in row} for t, row in zip(true, best)]
+    scored = score(true, predicted, evaluation.classes)
+    return {"items": len(true), "accuracy": scored.accuracy, "top_k": k, "top_k_accuracy": float(np.mean(in_top)),
+            "classes": [{"class": c, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                        for c, p, r, f, s in per_class],
+            **{f"{name}_avg": dict(zip(("precision", "recall", "f1"), map(float, values)))
+               for name, values in averages.items()},
+            "confusion_matrix": {"classes": scored.classes, "counts": scored.matrix}}
+
+
+def top_losses(evaluation: Evaluation, n: int) -> list[int]:
+    """The ``n`` items the model got most wrong (highest loss first)."""
+    return [int(i) for i in np.argsort(-evaluation.losses, kind="stable")[:n]]
+
+
+def image_panels(evaluation: Evaluation, size: int, n: int = 12) -> list[dict]:
+    """The top losses as the model saw them (``predict.prepare``'s pixels)."""
+    from petclf.predict import prepare
+
+    return [{"image": prepare(Path(evaluation.items[i]), size), "title": _title(evaluation, i)}
+            for i in top_losses(evaluation, n)]
+
+
+def series_panels(evaluation: Evaluation, series: SeriesSet, meta, n: int = 8) -> list[dict]:
+    """The top losses as the model's image of each series (its GafStem's drawing) and the curve."""
+    import torch
+
+    from petclf import fields, gaf
+
+    rows = top_losses(evaluation, n)
+    want = meta.series
+    images = fields.series_images(torch.from_numpy(series.X[rows]), want.method, want.size,
+                                  gaf.colormap_lut(want.colormap), want.bounds()).numpy()
+    return [{"image": image, "curve": series.X[i], "title": _title(evaluation, i)} for i, image in zip(rows, images)]
+
+
+def _title(evaluation: Evaluation, i: int) -> str:
+    guess = int(evaluation.probs[i].argmax())
+    name = Path(evaluation.items[i]).name if evaluation.item == "file" else f"row {evaluation.items[i]}"
+    return (f"{name}\ntrue {evaluation.true[i]}, predicted {evaluation.classes[guess]}\n"
+            f"p {evaluation.probs[i, guess]:.2f}, loss {evaluation.losses[i]:.2f}")
+
+
+def predictions_table(evaluation: Evaluation) -> list[dict]:
+    return [{evaluation.item: name, "label": guess, "probability": float(p.max()), "true_label": t, "loss": float(loss)}
+            for name, guess, p, t, loss in zip(evaluation.items, evaluation.predicted, evaluation.probs,
+                                               evaluation.true, evaluation.losses)]
+
+
+def write_report(evaluation: Evaluation, summary: dict, folder: Path, panels: list[dict]) -> None:
+    """The evaluation folder: report.json, per_class.csv, predictions.csv, confusion_matrix.png
+    (counts and row-normalised) and top_losses.png (``panels``, as ``plots.save_top_losses``)."""
+    from petclf import plots
+    from petclf.runfolder import write_csv, write_json
+
+    write_json(folder / "report.json", summary)
+    write_csv(folder / "per_class.csv", summary["classes"])
+    write_csv(folder / "predictions.csv", predictions_table(evaluation))
+    matrix = summary["confusion_matrix"]
+    plots.save_confusion_matrix(np.array(matrix["counts"]), matrix["classes"], folder / "confusion_matrix.png",
+                                normalised=True)
+    plots.save_top_losses(panels, folder / "top_losses.png")

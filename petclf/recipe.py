@@ -1,0 +1,103 @@
+"""What a run trains with: its options, and the defaults that fill the ones left unset, which
+depend on the data (photographs, thumbnails or series; a small set gets a cross-validated
+ensemble) and on the backbone (a ViT takes one input size only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+
+from petclf import fields, inputs, runfolder
+from petclf.balance import check_balance
+from petclf.data import LabelledImages
+from petclf.errors import PetclfError, UsageError
+from petclf.gaf import DEFAULT_COLORMAP, check_scaling, mosaic_shape
+from petclf.seriesdata import LabelledSeries
+from petclf.splits import fold_splits
+
+Labelled = LabelledImages | LabelledSeries
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    arch: str = "resnet34"
+    pretrained: bool = True
+    weights: Path | None = None
+    epochs: int | None = None  # None: the default for the data (inputs.py), as for size and bs
+    freeze_epochs: int = 1
+    lr: float | None = None  # None: for images the finder's valley suggestion, for series 1e-2
+    lr_mult: float | None = None  # None: the default for the data
+    size: int | None = None
+    bs: int | None = None
+    augment: bool | None = None  # None: the default for the data
+    early_stop: int | None = None  # patience in epochs
+    seed: int = 42
+    device: str = "auto"
+    precision: str = "auto"
+    workers: int = 0
+    lr_find_iters: int = 100
+    method: str = "gadf"  # series only: how each series becomes an image
+    colormap: str = DEFAULT_COLORMAP
+    scaling: str = "series"  # or "dataset": the training series' min and max per channel
+    folds: int | None = None  # members of a cross-validated ensemble; None: inputs.ENSEMBLE_FOLDS if small
+    balance: str | None = None  # "weights" or "sample" for imbalanced classes (balance.py)
+
+
+def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
+    """``options`` with each unset size, epochs, bs and lr taken from the defaults for ``data``,
+    and ``folds`` from its size: an ensemble for a small training set without a given validation set."""
+    from petclf.backbones import find_arch, fixed_size
+
+    base = inputs.SERIES if isinstance(data, LabelledSeries) else image_defaults(data)
+    unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
+    tiles = (1, 1)
+    if isinstance(data, LabelledSeries):
+        fields.check_method(options.method)
+        check_scaling(options.scaling)
+        tiles = mosaic_shape(data.X.shape[1])
+    check_balance(options.balance)
+    fixed = fixed_size(find_arch(options.arch), options.size, tiles)
+    if fixed:
+        unset["size"] = fixed
+    if options.folds is None:
+        small = not data.valid_given and len(data.labels) < inputs.SMALL_DATA
+        unset["folds"] = max(1, min(inputs.ENSEMBLE_FOLDS, len(data.labels) // 2)) if small else 1
+    return replace(options, **unset)
+
+
+def image_defaults(images: LabelledImages) -> inputs.Defaults:
+    """fast.ai's for photographs; those for thumbnails when the median training image is smaller
+    than ``inputs.THUMBNAIL_SIDE`` a side."""
+    from petclf.data import median_side
+
+    small = median_side([images.files[i] for i in images.train]) < inputs.THUMBNAIL_SIDE
+    return inputs.THUMBNAILS if small else inputs.IMAGES
+
+
+def member_splits(data: Labelled, options: TrainOptions) -> list[Labelled]:
+    """The data as each member sees it: itself for one model, else one split per fold."""
+    if options.folds == 1:
+        return [data]
+    if data.valid_given:
+        raise UsageError(f"--folds {options.folds} shares the training items out into validation folds itself; "
+                         "leave out --valid (or the DATA/valid folder), or pass --folds 1")
+    return fold_splits(data, options.folds, options.seed)
+
+
+def default_source(data: Labelled) -> str:
+    small = not isinstance(data, LabelledSeries) and image_defaults(data) is inputs.THUMBNAILS
+    return f"default for {'thumbnails' if small else kind(data)}"
+
+
+def kind(data: Labelled) -> str:
+    return "series" if isinstance(data, LabelledSeries) else "images"
+
+
+def read_args(run: Path) -> tuple[dict, TrainOptions]:
+    """How a run folder's data were loaded (``source``) and its options, from its args.json."""
+    source, options = runfolder.read_args(run)
+    try:
+        return source, TrainOptions(**options)
+    except TypeError as error:
+        raise PetclfError(f"{Path(run) / 'args.json'}: malformed ({error})") from None
