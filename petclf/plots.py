@@ -168,3 +168,27 @@ def save_top_losses(panels: list[dict], path: Path) -> None:
     fig.suptitle("top losses: what the model got most wrong")
     fig.tight_layout()
     _save(fig, path)
+
+
+def save_cam(image: np.ndarray, cam: np.ndarray, title: str, path: Path,
+             series: np.ndarray | None = None, attention: np.ndarray | None = None) -> None:
+    """A Grad-CAM heat-map over the image the model saw, with its colour bar; for a series, beside
+    it the curve of each channel coloured by the attention folded onto its time axis."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2 if series is not None else 1, figsize=(11 if series is not None else 5.5, 4.5),
+                             squeeze=False, layout="constrained")
+    ax = axes[0, 0]
+    ax.imshow(image)
+    heat = ax.imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1,
+                     extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    fig.colorbar(heat, ax=ax, fraction=0.046, pad=0.04, label="Grad-CAM, of its maximum")
+    if series is not None:
+        curve_ax = axes[0, 1]
+        time = np.arange(series.shape[-1])
+        for values, weight in zip(series, attention):
+            curve_ax.plot(time, values, color="0.75", linewidth=1)
+            curve_ax.scatter(time, values, c=weight, cmap="jet", vmin=0, vmax=1, s=8)
+        curve_ax.set(xlabel="time", ylabel="value", title="the map folded onto the time axis")
+    _save(fig, path)

@@ -42,6 +42,7 @@ class TrainOptions:
     scaling: str = "series"  # or "dataset": the training series' min and max per channel
     folds: int | None = None  # members of a cross-validated ensemble; None: inputs.ENSEMBLE_FOLDS if small
     balance: str | None = None  # "weights" or "sample" for imbalanced classes (balance.py)
+    init: Path | None = None  # a petclf model to start from instead of pretrained weights
 
 
 def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:

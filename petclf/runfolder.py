@@ -120,6 +120,7 @@ def read_args(run: Path) -> tuple[dict, dict]:
         args = json.loads(path.read_text())
         options = dict(args["options"])
         options["weights"] = options["weights"] and Path(options["weights"])
+        options["init"] = options.get("init") and Path(options["init"])
         options.setdefault("folds", 1)  # runs from before ensembles were one model
         options.setdefault("lr_mult", 100)  # and trained the body at fine_tune's lr / 100
         options.setdefault("balance", None)

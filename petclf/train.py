@@ -185,16 +185,19 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     device = resolve_device(options.device)
     precision = resolve_precision(options.precision, device)
     arch = find_arch(options.arch)
-    start = weights.resolve(arch, options.weights) if options.pretrained and not resume else None
+    pretrained = options.pretrained and not resume and not options.init
+    start = weights.resolve(arch, options.weights) if pretrained else None
     origin = resume.origin if resume else start.origin if start else "random (--no-pretrained)"
     set_seed(options.seed, reproducible=True)
     model, spec = network.build(arch, len(data.classes), start)
-    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
-                f"{len(data.valid)} validation {kind(data)} in {len(data.classes)} classes on {device} ({precision})")
     mean, std = network.normalization(arch)
     meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
                      std=list(std), versions=_versions(), **_input(data, options, scaled_on))
     model, dls, cbs = _model_and_batches(data, model, meta, options, device)
+    if options.init and not resume:
+        origin = weights.load_petclf_model(model, meta, options.init)
+    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
+                f"{len(data.valid)} validation {kind(data)} in {len(data.classes)} classes on {device} ({precision})")
     train_labels = [data.labels[i] for i in data.train]
     if options.balance == "sample":
         dls.loaders[0] = balanced_loader(dls.train, train_labels)

@@ -121,6 +121,29 @@ def load_into(model: nn.Module, state: StateDict, origin: str,
     model.load_state_dict(state)
 
 
+def load_petclf_model(model: nn.Module, meta, path: Path) -> str:
+    """Start ``model`` (built for ``meta``) from the weights of the petclf model in ``path``
+    (``train --init``): all of them when it has the same classes, all but the head's last layer
+    otherwise (that layer stays new). An ensemble gives its first member. Returns the origin."""
+    from petclf.modelfile import read_model
+
+    state, source = read_model(path)
+    if (source.input, source.net.arch, source.net.source) != (meta.input, meta.net.arch, meta.net.source):
+        plural = {"image": "images", "series": "series"}
+        raise UsageError(f"--init {path}: a {source.net.source} {source.net.arch} model of {plural[source.input]}; "
+                         f"this run trains a {meta.net.source} {meta.net.arch} on {plural[meta.input]}")
+    if source.members > 1:
+        state = {key.split(".", 2)[2]: t for key, t in state.items() if key.startswith("members.0.")}
+    origin = f"{path} (--init)"
+    if source.classes == meta.classes:
+        load_into(model, state, origin)
+        return origin
+    fresh = model.state_dict()
+    last = list(fresh)[-1].rsplit(".", 1)[0] + "."  # the head's final linear layer
+    load_into(model, {**state, **{k: v for k, v in fresh.items() if k.startswith(last)}}, origin)
+    return f"{origin}, its last layer new for these {len(meta.classes)} classes"
+
+
 @dataclass(frozen=True)
 class _Remote:
     """Where a backbone's pretrained weights live online (and so in which caches)."""

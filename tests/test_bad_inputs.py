@@ -244,6 +244,18 @@ CASES = {
                                           "{img}: this model classifies images, not series"),
     "evaluate on series of another length": (["evaluate", "{ser}", "{D}/gp-149.tsv", "--out", "{out}"], 1,
                                              "{D}/gp-149.tsv: series are 1 channel(s) x 149 values"),
+    "--init with a series model for images": (["train", "{D}/four", "--init", "{ser}", "--out", "{out}"], 2,
+                                              "--init {ser}: a torchvision resnet18 model of series; this run trains "
+                                              "a torchvision resnet18 on images"),
+    "--init with another arch": (["train", "{D}/four", "--init", "{img}", "--arch", "resnet34", "--out", "{out}"], 2,
+                                 "this run trains a torchvision resnet34 on images"),
+    # explain
+    "explain an ONNX export": (["explain", "{onnx}", "{D}/good.png", "--out", "{out}"], 2,
+                               "{onnx}: explain needs the model file (.safetensors); an ONNX export has no gradients"),
+    "explain a class the model lacks": (["explain", "{img}", "{D}/good.png", "--class", "zebra", "--out", "{out}"], 2,
+                                        "--class 'zebra' is not one of the model's classes"),
+    "explain two series files": (["explain", "{ser}", "{train}", "{train}", "--out", "{out}"], 2,
+                                 "a series model explains one series file at a time"),
     # numbers
     "batch of 0": (["train", "{D}/four", "--bs", "0", "--out", "{out}"], 2, "--bs must be at least 1 (got 0)"),
     "image side of 0": (["train", "{D}/four", "--size", "0", "--out", "{out}"], 2, "--size must be at least 16 (got 0)"),

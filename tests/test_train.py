@@ -3,6 +3,7 @@ import re
 import json
 
 import pytest
+import torch
 
 from safetensors import safe_open
 
@@ -151,3 +152,18 @@ def test_imbalanced_classes_are_named_and_can_be_balanced(imbalanced_digits, tmp
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert 0 <= metrics["macro_f1"] <= 1
     assert json.loads((tmp_path / "run" / "args.json").read_text())["options"]["balance"] == balance
+
+
+def test_init_starts_from_a_petclf_model_and_renews_the_head_for_other_classes(tmp_path):
+    from conftest import make_model
+    from petclf.modelfile import read_model
+
+    start = make_model(tmp_path / "start.safetensors", classes=3)  # resnet18, classes c0 c1 c2
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(6)], size=32)
+    result = run("train", tmp_path / "data", "--init", start, "--size", "32", "--bs", "4", "--freeze-epochs", "1",
+                 "--epochs", "0", "--lr", "1e-3", "--folds", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    assert f"torchvision resnet18, weights: {start} (--init), its last layer new for these 2 classes" in result.stderr
+    before, after = read_model(start)[0], read_model(tmp_path / "run")[0]
+    assert torch.equal(before["0.0.weight"], after["0.0.weight"])  # the frozen body's first conv, as it started
+    assert after["1.8.weight"].shape[0] == 2

@@ -68,7 +68,8 @@ app = typer.Typer(
     help="Transfer learning with fastai from the command line.\n\n"
          "[bold]petclf train[/] fine-tunes a pretrained backbone on labelled images or time series, "
          "[bold]petclf predict image[/] / [bold]predict series[/] classify with the result, "
-         "[bold]petclf evaluate[/] measures it on labelled data, class by class, "
+         "[bold]petclf evaluate[/] measures it on labelled data, class by class, [bold]petclf explain[/] shows "
+         "where it looked, "
          "[bold]petclf export[/] makes an image model an ONNX file that predicts without torch, and "
          "[bold]petclf tsimage[/] turns time series into images. "
          "Every command has its own --help with examples.",

@@ -76,6 +76,14 @@ def _load(source: dict, seed: int, quiet: bool):
     return images
 
 
+def _arch_of(model: Path) -> str:
+    """The --arch a petclf model was trained with (``source:name``, as find_arch reads it)."""
+    from petclf.modelfile import read_model
+
+    meta = read_model(model)[1]
+    return f"{meta.net.source}:{meta.net.arch}"
+
+
 # What --resume may change; every other option comes from the run's args.json.
 RESUME_MAY_SET = {"resume", "device", "workers", "quiet", "json_"}
 
@@ -113,6 +121,9 @@ def train(
     arch: ArchName = "resnet34",
     pretrained: Pretrained = True,
     weights: WeightsFile = None,
+    init: Annotated[Optional[Path], typer.Option(metavar="MODEL", show_default=False, help=(
+        "Start from a petclf model (run folder or model file) instead of pretrained weights, to fine-tune it "
+        "further or on other classes (the head's last layer is then new). Its --arch is the default."))] = None,
     epochs: Annotated[Optional[int], typer.Option(
         help=f"Epochs with all layers training, after the frozen ones \\[default: {I.epochs}; "
              f"thumbnails: {T.epochs}; series: {S.epochs}].", show_default=False, callback=at_least(0))] = None,
@@ -186,12 +197,14 @@ def train(
     elif epochs == 0 and freeze_epochs == 0:
         raise UsageError("--epochs 0 with --freeze-epochs 0 trains nothing")
     else:
+        if init is not None and ctx.get_parameter_source("arch").name == "DEFAULT":
+            arch = _arch_of(init)
         source = _source(data, valid, valid_pct, label_re, pets, csv, label_col)
         labelled = _load(source, seed, quiet or json_)
         options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, lr_mult, size, bs, augment,
                                early_stop, seed, device, precision, workers, method=method,
                                colormap=colormap, scaling=scaling.value, folds=folds,
-                               balance=balance and balance.value)
+                               balance=balance and balance.value, init=init)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
                           resume=checkpoint)

@@ -1,0 +1,95 @@
+"""``petclf explain``."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from petclf import console
+from petclf.cli._app import app
+from petclf.cli.options import Device, Json, ModelPath, NoLabels, Quiet, at_least
+from petclf.errors import UsageError
+
+
+@app.command("explain", epilog="[bold]Examples[/]\n\n"
+                               "  petclf explain runs/digits samples/digits/3/0003.png\n\n"
+                               "  petclf explain runs/pets photo.jpg --class cat --out cams\n\n"
+                               "  petclf explain runs/gunpoint GunPoint_TEST.tsv --rows 5")
+def explain(
+    model: ModelPath,
+    files: Annotated[list[Path], typer.Argument(metavar="FILES...", show_default=False, help=(
+        "Images or folders of them; for a series model, one series file."))],
+    class_: Annotated[Optional[str], typer.Option("--class", show_default=False, help=(
+        "The class to explain \\[default: each item's prediction]."))] = None,
+    rows: Annotated[int, typer.Option(help="Series: explain the first N rows of the file.", metavar="N",
+                                      callback=at_least(1))] = 8,
+    no_labels: NoLabels = False,
+    device: Device = "auto",
+    out: Annotated[Path, typer.Option(help="Folder for the heat-maps, one <name>-cam.png per input.")]
+    = Path("explain"),
+    quiet: Quiet = False,
+    json_: Json = False,
+) -> None:
+    """Show where the model looked: a Grad-CAM heat-map over each input, for its predicted class or --class.
+
+    For a series model the map lies over the field image the model saw, and is also folded back onto the time axis and drawn over the series' curve.
+    """
+    from petclf.predict import load_torch
+
+    if model.suffix == ".onnx":
+        raise UsageError(f"{model}: explain needs the model file (.safetensors); an ONNX export has no gradients")
+    classifier = load_torch(model, device)
+    if classifier.meta.input == "series":
+        written = _series(classifier, files, class_, rows, None if no_labels else classifier.meta.series.label_col,
+                          out)
+    else:
+        written = _images(classifier, files, class_, out)
+    if json_:
+        console.print_json(written)
+    elif not quiet:
+        console.table("explained", ["file", "class", "probability", "heat-map"],
+                      [[w["item"], w["class"], f"{w['probability']:.4f}", w["heat_map"]] for w in written])
+
+
+def _images(classifier, files: list[Path], target: Optional[str], out: Path) -> list[dict]:
+    import numpy as np
+
+    from petclf.explain import explain as grad_cam
+    from petclf.plots import save_cam
+    from petclf.predict import image_files, prepare
+
+    written = []
+    for path in image_files(files):
+        found = grad_cam(classifier, np.stack([prepare(path, classifier.meta.image_size)]), target)
+        written.append(_save(found, 0, path.stem, str(path), classifier.meta.classes, out, save_cam))
+    return written
+
+
+def _series(classifier, files: list[Path], target: Optional[str], rows: int, label_col: Optional[str],
+            out: Path) -> list[dict]:
+    from functools import partial
+
+    from petclf.explain import explain as grad_cam, time_attention
+    from petclf.plots import save_cam
+    from petclf.series import read_series
+
+    if len(files) != 1:
+        raise UsageError("a series model explains one series file at a time")
+    series = read_series(files[0], label_col=label_col)
+    X = series.X[:rows]
+    found = grad_cam(classifier, X, target)
+    written = []
+    for row in range(len(X)):
+        attention = time_attention(found.cams[row], X.shape[1], X.shape[2])
+        draw = partial(save_cam, series=X[row], attention=attention)
+        written.append(_save(found, row, f"{files[0].stem}-row{row}", f"{files[0]} row {row}",
+                             classifier.meta.classes, out, draw))
+    return written
+
+
+def _save(found, i: int, stem: str, item: str, classes: list[str], out: Path, draw) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    label, probability = classes[found.target[i]], float(found.probs[i, found.target[i]])
+    path = out / f"{stem}-cam.png"
+    draw(found.images[i], found.cams[i], f"{item}: {label} ({probability:.2f})", path)
+    return {"item": item, "class": label, "probability": probability, "heat_map": str(path)}

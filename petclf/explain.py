@@ -1,0 +1,96 @@
+"""Where a model looked: Grad-CAM (Selvaraju et al., 2017) over the backbone's last feature map.
+
+The gradient of the chosen class's score weighs each feature channel; their weighted sum,
+clipped at zero and stretched to the input's size, is the heat-map (an ensemble averages its
+members'). For a series the map lies over its field image, where pixel (i, j) relates times i
+and j: the mean of row t and column t folds it back onto time t, so the attention can be drawn
+over the curve itself. Gradients need the torch model: an ONNX export cannot be explained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from petclf.errors import UsageError
+from petclf.predict import Classifier
+
+
+@dataclass(frozen=True)
+class Explanation:
+    cams: np.ndarray  # (n, H, W) in [0, 1], over the image the model saw
+    images: np.ndarray  # (n, H, W, 3) uint8: that image
+    target: list[int]  # the class explained, per item
+    probs: np.ndarray  # (n, n_classes)
+
+
+def explain(classifier: Classifier, batch: np.ndarray, target: str | None = None) -> Explanation:
+    """Grad-CAM of ``target`` (a class name; default: each item's prediction) for a batch as
+    ``predict`` reads it (uint8 pixels, or series)."""
+    import torch
+
+    from petclf.layers import Ensemble
+
+    if classifier.model is None:
+        raise UsageError("explain needs the model file (.safetensors): an ONNX export has no gradients")
+    wrapper = classifier.model
+    classes = classifier.meta.classes
+    if target is not None and target not in classes:
+        raise UsageError(f"--class {target!r} is not one of the model's classes ({', '.join(classes)})")
+    x = torch.from_numpy(batch).to(next(wrapper.parameters()).device)
+    with torch.no_grad():
+        probs = wrapper(x).cpu().numpy()
+    chosen = [classes.index(target)] * len(x) if target else probs.argmax(1).tolist()
+    nets = list(wrapper.model.members) if isinstance(wrapper.model, Ensemble) else [wrapper.model]
+    if wrapper.pixels:
+        x = x.permute(0, 3, 1, 2).float() * wrapper.scale + wrapper.shift
+    cams = [_grad_cam(net, x, chosen) for net in nets]
+    images = batch if wrapper.pixels else _stem_pixels(nets[0][0], x)
+    return Explanation(np.mean(cams, axis=0), images, chosen, probs)
+
+
+def _grad_cam(net, x, chosen: list[int]) -> np.ndarray:
+    """One network's maps, over the image its stem makes (series) or ``x`` itself (images)."""
+    import torch
+    import torch.nn.functional as F
+
+    with torch.no_grad():
+        image = net[:-2](x) if len(net) > 2 else x
+    with torch.enable_grad():
+        features = net[-2](image).float().detach().requires_grad_()
+        if features.dim() != 4:
+            raise UsageError("explain needs a convolutional backbone: this one gives no feature map")
+        scores = net[-1](features).float().gather(1, torch.tensor(chosen, device=x.device)[:, None]).sum()
+        grads, = torch.autograd.grad(scores, features)
+    cam = F.relu((grads.mean((2, 3), keepdim=True) * features).sum(1, keepdim=True))
+    cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
+    cam = cam / cam.flatten(1).amax(1).clamp_min(1e-12)[:, None, None]
+    return cam.detach().cpu().numpy()
+
+
+def _stem_pixels(stem, x) -> np.ndarray:
+    """The image a series model's stem makes, as uint8 RGB (its normalisation undone)."""
+    import torch
+
+    with torch.no_grad():
+        unit = stem(x) * stem.std + stem.mean
+    return (unit.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+def time_attention(cam: np.ndarray, channels: int, length: int) -> np.ndarray:
+    """A series map ``(H, W)`` folded onto time ``(channels, length)``: each channel's tile of
+    the mosaic, the mean of its row t and column t, stretched from the tile's side to
+    ``length``; scaled to a maximum of 1."""
+    from petclf.gaf import mosaic_shape
+
+    rows, cols = mosaic_shape(channels)
+    side = cam.shape[0] // rows
+    folded = []
+    for channel in range(channels):
+        r, c = divmod(channel, cols)
+        tile = cam[r * side:(r + 1) * side, c * side:(c + 1) * side]
+        along = (tile.mean(0) + tile.mean(1)) / 2
+        folded.append(np.interp(np.linspace(0, side - 1, length), np.arange(side), along))
+    folded = np.array(folded)
+    return folded / max(folded.max(), 1e-12)
