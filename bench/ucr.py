@@ -105,7 +105,7 @@ def run_once(train: Path, test: Path, out: Path, seed: int, extra: list[str]) ->
     """Test accuracy, the same with --tta, and minutes (training and predicting the test file) of one run."""
     start = time.perf_counter()
     petclf("train", train, *ARCH, "--seed", seed, "--out", out, "--overwrite", "-q", *extra)
-    accuracy = petclf("predict", "series", out, test, "-q")["accuracy"]
+    accuracy = petclf("predict", "series", out, test, "-q", "--no-tta")["accuracy"]
     minutes = (time.perf_counter() - start) / 60
     return accuracy, petclf("predict", "series", out, test, "-q", "--tta")["accuracy"], minutes
 

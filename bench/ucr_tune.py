@@ -58,7 +58,7 @@ def score(recipe: str, fit: Path, held: Path, seed: int, run: Path) -> tuple[flo
     """Held-out accuracy of `predict series`, without and with --tta."""
     extra = shlex.split(recipe.replace("{fit}", str(fit)))
     petclf("train", fit, *ARCH, "--seed", seed, "--out", run, "--overwrite", "-q", *extra)
-    return tuple(petclf("predict", "series", run, held, "-q", *tta)["accuracy"] for tta in ([], ["--tta"]))
+    return tuple(petclf("predict", "series", run, held, "-q", *tta)["accuracy"] for tta in (["--no-tta"], ["--tta"]))
 
 
 def main() -> None:

@@ -53,7 +53,7 @@ def test_the_field_options_are_stored_in_the_model(gunpoint_run):
 
 def test_predict_series_matches_the_end_of_training_validation(gunpoint_run):
     folder, valid, _ = gunpoint_run
-    result = run("predict", "series", folder, valid, "--json")
+    result = run("predict", "series", folder, valid, "--json", "--no-tta")  # validation predicts each series once
     assert result.exit_code == 0, result.stderr
     predicted = json.loads(result.stdout)
     expected = list(csv.DictReader((folder / "valid_predictions.csv").open()))

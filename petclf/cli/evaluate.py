@@ -30,7 +30,8 @@ def evaluate(
         show_default=False)] = None,
     top_k: Annotated[int, typer.Option(help="Also count an item right when its label is among the model's "
                                             "top K classes.", metavar="K", callback=at_least(1))] = 5,
-    tta: Annotated[bool, typer.Option("--tta", help="Test-time augmentation, as in predict.")] = False,
+    tta: Annotated[Optional[bool], typer.Option("--tta/--no-tta", show_default=False, help=(
+        "Test-time augmentation, as in predict \\[default: on for series, off for images]."))] = None,
     bs: Batch = 64,
     device: Device = "auto",
     out: Annotated[Optional[Path], typer.Option(help="Folder for the report \\[default: evaluations/<date-time>].",
@@ -47,6 +48,7 @@ def evaluate(
     from petclf.predict import load_classifier
 
     kind = "series" if inputs.is_series_file(data) else "image"
+    tta = kind == "series" if tta is None else tta
     classifier = load_classifier(model, device, input=kind)
     folder = out or Path("evaluations") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with atomic_dir(folder, overwrite=overwrite) as tmp:
