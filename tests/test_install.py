@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import make_model, write_images
+
+pytestmark = pytest.mark.slow  # builds and installs the package: about 20 s
 
 ROOT = Path(__file__).resolve().parent.parent
 
