@@ -240,6 +240,8 @@ CASES = {
     "evaluate on a missing folder": (["evaluate", "{img}", "{D}/nowhere", "--out", "{out}"], 2, "{D}/nowhere: no such folder"),
     "evaluate on unlabelled series": (["evaluate", "{ser}", "{D}/unlabelled.npy", "--out", "{out}"], 2,
                                       "{D}/unlabelled.npy: has no labels to evaluate with"),
+    "evaluate series with image labels": (["evaluate", "{ser}", "{train}", "--pets", "--out", "{out}"], 2,
+                                          "--label-re, --pets and --csv label image folders, not series files"),
     "evaluate an image model on series": (["evaluate", "{img}", "{train}", "--out", "{out}"], 2,
                                           "{img}: this model classifies images, not series"),
     "evaluate on series of another length": (["evaluate", "{ser}", "{D}/gp-149.tsv", "--out", "{out}"], 1,

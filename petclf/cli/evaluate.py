@@ -8,8 +8,8 @@ import typer
 
 from petclf import console, inputs
 from petclf.cli._app import app
-from petclf.cli.options import (Batch, CsvLabels, Device, Json, LabelRe, ModelOrExport, Pets, Quiet,
-                                at_least)
+from petclf.cli.options import (Batch, CsvLabels, Device, Json, LabelRe, ModelOrExport, Pets, Quiet, at_least,
+                                refuse_image_labels)
 from petclf.errors import UsageError
 
 
@@ -78,8 +78,7 @@ def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k:
     if kind == "series":
         from petclf.series import read_series
 
-        if label_re or pets or csv:
-            raise UsageError("--label-re, --pets and --csv label image folders, not series files")
+        refuse_image_labels(label_re, pets, csv)
         series = read_series(data, label_col=label_col if label_col is not None else
                              classifier.meta.series.label_col)
         if series.labels is None:

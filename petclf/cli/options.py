@@ -67,3 +67,9 @@ AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then on
                                                    "instead of a table.")]
 OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_default=False, help=(
     "Also write the predictions to FILE: JSON when it ends in .json, else CSV."))]
+
+
+def refuse_image_labels(label_re, pets: bool, csv) -> None:
+    """A series file carries its labels: the options that label image folders do not apply."""
+    if label_re or pets or csv:
+        raise UsageError("--label-re, --pets and --csv label image folders, not series files")

@@ -10,7 +10,8 @@ from petclf import console, inputs
 from petclf.balance import CHOICES as BALANCE_CHOICES
 from petclf.cli._app import app
 from petclf.cli.options import (ArchName, Colormap, CsvLabels, Device, GafMethod, GafScaling, Json, LabelCol,
-                                LabelRe, Pets, Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers, at_least)
+                                LabelRe, Pets, Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers, at_least,
+                                refuse_image_labels)
 from petclf.errors import UsageError
 
 I, S = inputs.IMAGES, inputs.SERIES
@@ -59,8 +60,7 @@ def _load(source: dict, seed: int, quiet: bool):
     if inputs.is_series_file(data):
         from petclf.seriesdata import find_series
 
-        if label_re or pets or csv:
-            raise UsageError("--label-re, --pets and --csv label image folders, not series files")
+        refuse_image_labels(label_re, pets, csv)
         return find_series(data, valid, valid_pct, seed, source["label_col"])
     if valid is not None:
         raise UsageError("--valid takes a series file; an image folder's validation images go in DATA/valid")
