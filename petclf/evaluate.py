@@ -8,6 +8,7 @@ show it, and the items with the highest loss show what the model gets most wrong
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,11 @@ class Evaluation:
     probs: np.ndarray  # (n, len(classes))
     item: str = "file"  # what an item is called: "file", or "row" of a series file
 
-    @property
+    @cached_property
     def predicted(self) -> list[str]:
         return [self.classes[i] for i in self.probs.argmax(1)]
 
-    @property
+    @cached_property
     def losses(self) -> np.ndarray:
         """Cross-entropy of each item: -log p(true label); infinite for a label the model lacks."""
         at = {label: i for i, label in enumerate(self.classes)}
