@@ -85,8 +85,9 @@ class KeepBest(_EpochEnd):
     order = 71  # after the Board has shown the epoch
 
     def __init__(self, patience: int | None = None, quiet: bool = False, best: Best | None = None,
-                 done: int = 0):
+                 done: int = 0, patience_from: int = -1):
         self.patience, self.quiet, self.best, self.done = patience, quiet, best, done
+        self.patience_from = patience_from  # a continued run's patience starts where it goes on
 
     def epoch_end(self):
         loss = self.recorder.values[-1][1]  # [train_loss, valid_loss, *metrics]
@@ -96,7 +97,7 @@ class KeepBest(_EpochEnd):
 
     def stop_early(self) -> bool:
         """Whether ``patience`` epochs have passed without a lower loss (said unless quiet)."""
-        if not self.patience or self.done - 1 - self.best.epoch < self.patience:
+        if not self.patience or self.done - 1 - max(self.best.epoch, self.patience_from) < self.patience:
             return False
         if not self.quiet:
             console.note(f"early stop: no lower validation loss in {self.patience} epoch(s) "
@@ -117,13 +118,16 @@ class LastEpoch(_EpochEnd):
 
     order = 72  # after the Board and KeepBest have taken the epoch's measure
 
-    def __init__(self, board: Board, keep: KeepBest, **facts):
+    def __init__(self, board: Board, keep: KeepBest, position: int = 0, **facts):
         self.board, self.keep, self.facts = board, keep, facts  # Checkpoint's lr, lr_source, origin, classes
+        self.position = position  # in the schedule, which early stopping may have skipped on in
         self.checkpoint: Checkpoint | None = None
 
     def epoch_end(self):
-        self.checkpoint = Checkpoint(self.board.done, list(self.board.rows), _snapshot(self.model),
-                                     _optimizer_snapshot(self.opt), self.keep.best, **self.facts)
+        self.position += 1
+        self.checkpoint = Checkpoint(self.position, list(self.board.rows), _snapshot(self.model),
+                                     _optimizer_snapshot(self.opt), self.keep.best, **self.facts,
+                                     patience_from=self.keep.patience_from)
         self.board.show_last()
         if self.keep.stop_early():
             raise CancelFitException()

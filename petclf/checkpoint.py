@@ -3,6 +3,10 @@ continue it: the last completed epoch's model as ``model.safetensors`` (``predic
 it as it is) and, beside it, ``checkpoint.safetensors`` with the rest of the training state:
 fastai's optimizer state, the best weights so far, the history, the learning rate.
 
+A finished run can go on too (``--resume RUN --epochs N``): ``continuation`` reads it as one
+checkpoint per member, from its kept weights, with a fresh optimizer state, as each phase of
+fastai's ``fine_tune`` begins with.
+
 Both are safetensors (raw tensors and a JSON header), so resuming, like predicting, never
 unpickles anything; ``torch.save`` checkpoints would.
 """
@@ -36,7 +40,7 @@ class Best:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    epochs_done: int  # completed epochs, the frozen ones included
+    epochs_done: int  # how far the schedule has gone (train._schedule), the frozen epochs included
     history: list[dict]  # their rows of history.csv
     model: dict[str, torch.Tensor]  # the weights at the end of the last of them
     optimizer: dict  # fastai's Optimizer.state_dict() then: {"state": [per parameter], "hypers": [per group]}
@@ -45,6 +49,7 @@ class Checkpoint:
     lr_source: str
     origin: str  # where the starting weights came from
     classes: list[str]  # the model's (stored once, in model.safetensors' metadata)
+    patience_from: int = -1  # early stopping counts from this epoch when it is later than the best's
 
 
 def save_checkpoint(folder: Path, checkpoint: Checkpoint, meta: ModelMeta) -> None:
@@ -54,7 +59,7 @@ def save_checkpoint(folder: Path, checkpoint: Checkpoint, meta: ModelMeta) -> No
     tensors, optimizer = _split_optimizer(checkpoint.optimizer)
     header = {"format": FORMAT, "epochs_done": checkpoint.epochs_done, "history": checkpoint.history,
               "optimizer": optimizer, "lr": checkpoint.lr, "lr_source": checkpoint.lr_source,
-              "origin": checkpoint.origin}
+              "origin": checkpoint.origin, "patience_from": checkpoint.patience_from}
     if checkpoint.best is not None:
         header.update(best_loss=checkpoint.best.loss, best_epoch=checkpoint.best.epoch)
         tensors.update({f"best.{name}": t for name, t in checkpoint.best.state.items()})
@@ -71,7 +76,8 @@ def read_checkpoint(folder: Path) -> Checkpoint:
     path = Path(folder) / CHECKPOINT_NAME
     if not path.is_file():
         finished = (Path(folder) / "metrics.json").is_file()
-        raise UsageError(f"{folder}: nothing to resume ({'the run finished' if finished else 'no ' + CHECKPOINT_NAME})")
+        raise UsageError(f"{folder}: nothing to resume ("
+                         + ("the run finished; add epochs with --epochs N)" if finished else f"no {CHECKPOINT_NAME})"))
     model, meta = read_model(Path(folder) / MODEL_NAME)
     try:
         with safe_open(str(path), framework="pt") as handle:
@@ -85,12 +91,43 @@ def read_checkpoint(folder: Path) -> Checkpoint:
         checkpoint = Checkpoint(int(header["epochs_done"]), list(header["history"]), model,
                                 _join_optimizer(header["optimizer"], _prefixed(tensors, "opt.")), best,
                                 float(header["lr"]), str(header["lr_source"]), str(header["origin"]),
-                                meta.classes)
+                                meta.classes, int(header.get("patience_from", -1)))
     except (SafetensorError, OSError) as error:
         raise DataError(path, f"not a readable safetensors file ({error})") from None
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise DataError(path, f"checkpoint is malformed ({error})") from None
     return checkpoint
+
+
+def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
+    """Each member of the finished run in ``folder`` as a checkpoint at epoch ``position`` of
+    its schedule (past the epochs early stopping skipped): its kept weights, which stay the best
+    unless a later epoch has a lower validation loss."""
+    from petclf.runfolder import read_history
+
+    folder = Path(folder)
+    if (folder / CHECKPOINT_NAME).is_file():
+        raise UsageError(f"{folder}: the run was interrupted; finish it first with: petclf train --resume {folder}")
+    state, meta = read_model(folder / MODEL_NAME)
+    histories = read_history(folder)
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+        best_epochs = metrics["best_epoch"] if members > 1 else [metrics["best_epoch"]]
+        facts = dict(lr=float(metrics["lr"]), lr_source=str(metrics["lr_source"]), origin=str(metrics["weights"]),
+                     classes=meta.classes)
+        if len(histories) != members or len(best_epochs) != members:
+            raise ValueError(f"it has {len(histories)} members' histories, the run {members}")
+        checkpoints = []
+        for k, (history, best_epoch) in enumerate(zip(histories, best_epochs)):
+            weights = _prefixed(state, f"members.{k}.") if members > 1 else state
+            best = Best(float(history[best_epoch]["valid_loss"]), int(best_epoch), weights)
+            checkpoints.append(Checkpoint(position, history, weights, {}, best, **facts,
+                                          patience_from=len(history) - 1))
+    except FileNotFoundError:
+        raise UsageError(f"{folder}: the run did not finish (no metrics.json)") from None
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        raise DataError(folder / "metrics.json", f"does not match the run's history ({error})") from None
+    return checkpoints
 
 
 def _prefixed(tensors: dict, prefix: str) -> dict:

@@ -112,6 +112,14 @@ def _title(evaluation: Evaluation, i: int) -> str:
             f"p {evaluation.probs[i, guess]:.2f}, loss {evaluation.losses[i]:.2f}")
 
 
+def class_rows(summary: dict) -> list[dict]:
+    """The report's rows as scikit-learn prints them: one per class, then the macro and
+    weighted averages (their support: every item)."""
+    averages = [{"class": f"{name} avg", **summary[f"{name}_avg"], "support": summary["items"]}
+                for name in ("macro", "weighted")]
+    return [*summary["classes"], *averages]
+
+
 def predictions_table(evaluation: Evaluation) -> list[dict]:
     return [{evaluation.item: name, "label": guess, "probability": float(p.max()), "true_label": t, "loss": float(loss)}
             for name, guess, p, t, loss in zip(evaluation.items, evaluation.predicted, evaluation.probs,
@@ -125,7 +133,7 @@ def write_report(evaluation: Evaluation, summary: dict, folder: Path, panels: li
     from petclf.runfolder import write_csv, write_json
 
     write_json(folder / "report.json", summary)
-    write_csv(folder / "per_class.csv", summary["classes"])
+    write_csv(folder / "per_class.csv", class_rows(summary))
     write_csv(folder / "predictions.csv", predictions_table(evaluation))
     matrix = summary["confusion_matrix"]
     plots.save_confusion_matrix(np.array(matrix["counts"]), matrix["classes"], folder / "confusion_matrix.png",

@@ -43,6 +43,12 @@ class TrainOptions:
     folds: int | None = None  # members of a cross-validated ensemble; None: inputs.ENSEMBLE_FOLDS if small
     balance: str | None = None  # "weights" or "sample" for imbalanced classes (balance.py)
     init: Path | None = None  # a petclf model to start from instead of pretrained weights
+    added_epochs: tuple[int, ...] = ()  # by --resume RUN --epochs N, after the run finished: one cycle each
+
+
+def schedule_length(options: TrainOptions) -> int:
+    """Epochs in the whole schedule: fine_tune's two phases and any added since."""
+    return options.freeze_epochs + options.epochs + sum(options.added_epochs)
 
 
 def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:

@@ -124,6 +124,7 @@ def read_args(run: Path) -> tuple[dict, dict]:
         options.setdefault("folds", 1)  # runs from before ensembles were one model
         options.setdefault("lr_mult", 100)  # and trained the body at fine_tune's lr / 100
         options.setdefault("balance", None)
+        options["added_epochs"] = tuple(options.get("added_epochs", ()))
         if not isinstance(args["data"], dict):
             raise PetclfError(f"{path}: the run was not started by petclf train, so it says no data to resume with")
         return args["data"], options
@@ -133,9 +134,32 @@ def read_args(run: Path) -> tuple[dict, dict]:
         raise PetclfError(f"{path}: malformed ({error})") from None
 
 
+def read_history(run: Path) -> list[list[dict]]:
+    """history.csv as each member's rows, as the run's Board wrote them (numbers as numbers)."""
+    path = Path(run) / "history.csv"
+    try:
+        with path.open(newline="") as handle:
+            rows = [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+    except OSError as error:
+        raise PetclfError(f"{path}: unreadable ({error.strerror})") from None
+    members: dict[int, list[dict]] = {}
+    for row in rows:
+        members.setdefault(row.pop("member", 1), []).append(row)
+    return [members[k] for k in sorted(members)]
+
+
+def _number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def write_csv(path: Path, rows: list[dict]) -> None:
     with atomic_file(path) as tmp, tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 

@@ -31,7 +31,7 @@ from petclf.checkpoint import Checkpoint, save_checkpoint
 from petclf.errors import Interrupted, UsageError
 from petclf.lrfinder import LrFinding, find_lr, keep_plot, save_plot
 from petclf.modelfile import ModelMeta, SeriesInput
-from petclf.recipe import Labelled, TrainOptions, default_source, kind, member_splits, with_defaults
+from petclf.recipe import Labelled, TrainOptions, default_source, kind, member_splits, schedule_length, with_defaults
 from petclf.runfolder import Member, run_args, write_csv, write_json, write_run
 from petclf.seriesdata import LabelledSeries
 
@@ -58,9 +58,10 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
 
 
 def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = False, quiet: bool = False,
-          source: dict | None = None, resume: Checkpoint | None = None) -> TrainReport:
+          source: dict | None = None, resume: list[Checkpoint] | None = None) -> TrainReport:
     """Train and write the run folder ``out``. ``source`` (how to load ``data`` again, as JSON)
-    goes into args.json for ``petclf train --resume``; ``resume`` continues an interrupted run.
+    goes into args.json for ``petclf train --resume``; ``resume`` (a checkpoint per member)
+    continues an interrupted run, or a finished one with ``options.added_epochs``.
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
     folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
@@ -73,10 +74,11 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     members, finding, lr, stopped = [], None, options.lr, None
     with atomic_dir(out, overwrite=overwrite or resume is not None) as tmp:
         if resume is not None:
-            lr, lr_source = resume.lr, resume.lr_source
+            lr, lr_source = resume[0].lr, resume[0].lr_source
             keep_plot(Path(out), tmp)
         for k, split in enumerate(splits):
-            learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, resume,
+            goes_on = resume[k] if resume else None
+            learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, goes_on,
                                            scaled_on=split.train if len(splits) == 1 else list(range(len(data.labels))))
             if lr is None:
                 finding = find_lr(learn, options.lr_find_iters)
@@ -90,7 +92,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                 _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and {len(split.valid)} "
                             f"validation {kind(data)}")
             facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
-            board, keep, stopped = _epochs(learn, options, facts, resume, quiet)
+            board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet)
             if stopped is not None:
                 _leave_checkpoint(tmp, stopped, meta, options, source, len(splits), k)
                 break
@@ -103,7 +105,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
         if finding is not None:
             save_plot(finding, tmp / "lr_find.png")
     if stopped is not None:
-        raise Interrupted(f"interrupted after {stopped.epochs_done} of {options.freeze_epochs + options.epochs} "
+        raise Interrupted(f"interrupted after {stopped.epochs_done} of {schedule_length(options)} "
                           f"epochs: {out} holds the last completed epoch's model; continue with: "
                           f"petclf train --resume {out}")
     return TrainReport(Path(out), metrics, [row for member in members for row in member.history])
@@ -114,7 +116,7 @@ def _leave_checkpoint(tmp: Path, stopped: Checkpoint, meta: ModelMeta, options: 
     """What Ctrl-C leaves of a one-model run; an ensemble's members are not resumable."""
     if n_members > 1:
         raise Interrupted(f"interrupted in member {member + 1} of {n_members}: nothing was written "
-                          "(an ensemble run starts again)")
+                          "(an ensemble's training is not resumable: run the command again)")
     save_checkpoint(tmp, stopped, meta)
     write_csv(tmp / "history.csv", stopped.history)
     write_json(tmp / "args.json", run_args(options, source))
@@ -131,14 +133,16 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
     Ctrl-C the checkpoint of the last completed epoch (else None)."""
     from petclf.callbacks import Board, KeepBest, LastEpoch
 
-    done = resume.epochs_done if resume else 0
-    keep = KeepBest(options.early_stop, quiet, resume and resume.best, done)
+    position = resume.epochs_done if resume else 0
+    history = resume.history if resume else []
+    keep = KeepBest(options.early_stop, quiet, resume and resume.best, len(history),
+                    resume.patience_from if resume else -1)
     last = None
     try:
         with console.EpochBoard(quiet) as display:
-            board = Board(display, resume.history if resume else [])
-            last = LastEpoch(board, keep, **facts)
-            _fine_tune(learn, options, facts["lr"], [board, keep, last], done, resume and resume.optimizer)
+            board = Board(display, history)
+            last = LastEpoch(board, keep, position, **facts)
+            _fine_tune(learn, options, facts["lr"], [board, keep, last], position, resume and resume.optimizer)
     except KeyboardInterrupt:
         if last is None or last.checkpoint is None:
             raise Interrupted("interrupted before the first epoch ended: nothing was written") from None
@@ -149,11 +153,12 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
 def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 0,
                optimizer: dict | None = None) -> None:
     """fastai's ``fine_tune``: ``freeze_epochs`` with the body frozen at ``lr``, then ``epochs``
-    of all layers at ``lr / 2`` (the body ``lr_mult`` times lower), each a one-cycle schedule. It
-    can begin at epoch ``start`` of the whole run, with the ``optimizer`` state saved there."""
-    body = slice(lr / 2 / options.lr_mult, lr / 2)
+    of all layers at ``lr / 2`` (the body ``lr_mult`` times lower), each a one-cycle schedule,
+    and a cycle like the last for each of ``added_epochs``. It can begin at epoch ``start`` of
+    the whole schedule, with the ``optimizer`` state saved there."""
+    body = dict(lr_max=slice(lr / 2 / options.lr_mult, lr / 2), pct_start=0.3, div=5.0)
     phases = [(options.freeze_epochs, learn.freeze, dict(lr_max=slice(lr), pct_start=0.99)),
-              (options.epochs, learn.unfreeze, dict(lr_max=body, pct_start=0.3, div=5.0))]
+              (options.epochs, learn.unfreeze, body), *((n, learn.unfreeze, body) for n in options.added_epochs)]
     for n_epochs, set_phase, schedule in phases:
         if start >= n_epochs:
             start -= n_epochs

@@ -233,8 +233,10 @@ CASES = {
     "--device cuda without a GPU": (["train", "{D}/four", "--device", "cuda", "--out", "{out}"], 2,
                                     "--device cuda: no CUDA GPU is available here; use --device cpu"),
     "resume of a folder that is no run": (["train", "--resume", "{D}/empty-folder"], 2, "{D}/empty-folder: not a run folder (no args.json)"),
-    "resume with other options": (["train", "--resume", "{D}/empty-folder", "--epochs", "3"], 2,
-                                  "--resume continues {D}/empty-folder with its own data and options; leave out --epochs"),
+    "resume with other options": (["train", "--resume", "{D}/empty-folder", "--lr", "0.1"], 2,
+                                  "--resume continues {D}/empty-folder with its own data and options; leave out --lr"),
+    "resume adding no epochs": (["train", "--resume", "{D}/empty-folder", "--epochs", "0"], 2,
+                                "--resume {D}/empty-folder --epochs 0 adds no epochs"),
     "neither data nor resume": (["train"], 2, "Missing argument 'DATA' (or --resume RUN)."),
     # evaluate
     "evaluate on a missing folder": (["evaluate", "{img}", "{D}/nowhere", "--out", "{out}"], 2, "{D}/nowhere: no such folder"),

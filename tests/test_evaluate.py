@@ -1,6 +1,7 @@
 """petclf evaluate: scikit-learn's classification report on real labelled data, and its files."""
 
 import csv
+import io
 import json
 
 import numpy as np
@@ -50,6 +51,17 @@ def test_evaluate_a_model_on_a_labelled_image_folder_writes_the_report(tmp_path)
     assert [r["label"] for r in rows] == [p["label"] for p in predicted]
     assert found["accuracy"] == np.mean([r["label"] == r["true_label"] for r in rows])
     assert json.loads((folder / "report.json").read_text())["classes"] == found["classes"]
+
+
+def test_the_per_class_table_prints_as_csv_as_the_report_folder_holds_it(tmp_path):
+    model = make_model(tmp_path / "m.safetensors", classes=2)
+    write_images(tmp_path / "test", [f"c{c}/{i}.png" for c in (0, 1) for i in range(3)])
+    result = run("evaluate", model, tmp_path / "test", "--out", tmp_path / "report", "--csv-report")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (tmp_path / "report" / "per_class.csv").read_text()
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["class"] for r in rows] == ["c0", "c1", "macro avg", "weighted avg"]
+    assert [int(r["support"]) for r in rows] == [3, 3, 6, 6]
 
 
 def test_evaluate_a_series_model_on_a_labelled_series_file(tmp_path):

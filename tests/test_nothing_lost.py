@@ -72,6 +72,10 @@ def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path):
     assert usable.returncode == 0, usable.stderr
     assert len(json.loads(usable.stdout)["predictions"]) == 150
 
+    more = subprocess.run([*PETCLF, "train", "--resume", run, "--epochs", "2"], capture_output=True, text=True)
+    assert more.returncode == 2 and more.stderr.strip() == (f"error: {run}: the run was interrupted; finish it first "
+                                                            f"with: petclf train --resume {run}")
+
     resumed = subprocess.run([*PETCLF, "train", "--resume", run, "--json"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     metrics = json.loads(resumed.stdout)
@@ -89,11 +93,34 @@ def test_ctrl_c_before_the_first_epoch_ends_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_resume_refuses_a_finished_run(tmp_path):
+def test_a_finished_run_goes_on_for_the_epochs_asked(tmp_path):
     run = tmp_path / "run"
     subprocess.run([*PETCLF, "train", GUNPOINT_TRAIN, *QUICK, "--epochs", "1", "--out", run, "-q"], check=True)
     proc = subprocess.run([*PETCLF, "train", "--resume", run], capture_output=True, text=True)
-    assert proc.returncode == 2 and proc.stderr.strip() == f"error: {run}: nothing to resume (the run finished)"
+    assert proc.returncode == 2 and proc.stderr.strip() == (f"error: {run}: nothing to resume (the run finished; "
+                                                            "add epochs with --epochs N)")
+    before = json.loads((run / "metrics.json").read_text())
+
+    more = subprocess.run([*PETCLF, "train", "--resume", run, "--epochs", "2", "--json"], capture_output=True, text=True)
+    assert more.returncode == 0, more.stderr
+    metrics = json.loads(more.stdout)
+    assert metrics["epochs"] == 4 and metrics["lr"] == before["lr"] and metrics["weights"] == before["weights"]
+    assert [(int(r["epoch"]), r["phase"]) for r in history(run)] == [(0, "frozen"), (1, "unfrozen"),
+                                                                     (2, "unfrozen"), (3, "unfrozen")]
+    rows = history(run)
+    assert metrics["valid_loss"] == pytest.approx(min(float(r["valid_loss"]) for r in rows), rel=1e-3)
+    assert json.loads((run / "args.json").read_text())["options"]["added_epochs"] == [2]
+
+
+def test_each_member_of_an_ensemble_goes_on(tmp_path):
+    run = tmp_path / "run"
+    subprocess.run([*PETCLF, "train", GUNPOINT_TRAIN, *QUICK[:-1], "2", "--epochs", "1", "--early-stop", "1",
+                    "--out", run, "-q"], check=True)
+    more = subprocess.run([*PETCLF, "train", "--resume", run, "--epochs", "1", "--json"], capture_output=True, text=True)
+    assert more.returncode == 0, more.stderr
+    metrics = json.loads(more.stdout)
+    assert metrics["folds"] == 2 and metrics["epochs"] == 3
+    assert [(r["member"], r["epoch"]) for r in history(run)] == [(m, e) for m in "12" for e in "012"]
 
 
 def test_two_predictions_on_one_model_and_two_trainings_at_once(tmp_path):

@@ -16,6 +16,7 @@ from petclf.errors import UsageError
 @app.command("evaluate", epilog="[bold]Examples[/]\n\n"
                                 "  petclf evaluate runs/digits digits-test/\n\n"
                                 "  petclf evaluate runs/gunpoint GunPoint_TEST.tsv --json\n\n"
+                                "  petclf evaluate runs/digits digits-test/ --csv-report > per_class.csv\n\n"
                                 "  petclf evaluate runs/pets/model.onnx pets/test --pets --tta --out eval/pets")
 def evaluate(
     model: ModelOrExport,
@@ -39,12 +40,16 @@ def evaluate(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty report folder.")] = False,
     quiet: Quiet = False,
     json_: Json = False,
+    csv_report: Annotated[bool, typer.Option("--csv-report", help=(
+        "Print the per-class table as CSV on stdout, for scripts (--csv names a label file, as in train)."))] = False,
 ) -> None:
     """Measure a model on labelled data it never trained on: accuracy, top-k accuracy, and precision, recall and F1 for each class.
 
-    The report folder gets report.json (everything printed), per_class.csv, predictions.csv (each item with its loss), confusion_matrix.png (counts, and each row as a share of its class) and top_losses.png (the items the model got most wrong: for series, the image the model saw and the curve). Works with model files, ensembles and ONNX exports.
+    --json prints everything, --csv-report the per-class table. The report folder gets report.json (everything printed), per_class.csv, predictions.csv (each item with its loss), confusion_matrix.png (counts, and each row as a share of its class) and top_losses.png (the items the model got most wrong: for series, the image the model saw and the curve). Works with model files, ensembles and ONNX exports.
     """
     from petclf.atomic import atomic_dir
+    from petclf.cli._output import csv_text
+    from petclf.evaluate import class_rows
     from petclf.predict import load_classifier
 
     kind = "series" if inputs.is_series_file(data) else "image"
@@ -53,14 +58,15 @@ def evaluate(
     folder = out or Path("evaluations") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with atomic_dir(folder, overwrite=overwrite) as tmp:
         summary = _evaluate(classifier, {"model": str(model), "data": str(data), "tta": tta}, kind,
-                            (label_re, pets, csv, label_col), bs, top_k, tmp, quiet or json_)
+                            (label_re, pets, csv, label_col), bs, top_k, tmp, quiet or json_ or csv_report)
     if json_:
         console.print_json({"folder": str(folder), **summary})
         return
+    if csv_report:
+        console.raw(csv_text(class_rows(summary)))
+        return
     rows = [[c["class"], f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", c["support"]]
-            for c in summary["classes"]]
-    rows += [[f"{name} avg", *(f"{summary[f'{name}_avg'][m]:.3f}" for m in ("precision", "recall", "f1")),
-              summary["items"]] for name in ("macro", "weighted")]
+            for c in class_rows(summary)]
     console.table("per class", ["label", "precision", "recall", "f1", "support"], rows)
     items = "series" if kind == "series" else "images"
     console.result(f"accuracy {summary['accuracy']:.4f} of {summary['items']} {items}, "

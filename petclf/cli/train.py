@@ -85,25 +85,32 @@ def _arch_of(model: Path) -> str:
 
 
 # What --resume may change; every other option comes from the run's args.json.
-RESUME_MAY_SET = {"resume", "device", "workers", "quiet", "json_"}
+RESUME_MAY_SET = {"resume", "epochs", "device", "workers", "quiet", "json_"}
 
 
-def _resume(ctx: typer.Context, run: Path, device: str, workers: int, quiet: bool):
-    """The data, options and checkpoint to continue the run in ``run`` with."""
+def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, workers: int, quiet: bool):
+    """The data, options and checkpoints (one per member) to go on with the run in ``run``: an
+    interrupted run from where it stopped, a finished one for ``epochs`` more."""
     from dataclasses import replace
 
-    from petclf.checkpoint import read_checkpoint
-    from petclf.recipe import read_args
+    from petclf.checkpoint import continuation, read_checkpoint
+    from petclf.recipe import read_args, schedule_length
 
     given = [name for name in ctx.params if name not in RESUME_MAY_SET
              and ctx.get_parameter_source(name).name != "DEFAULT"]  # typer's vendored click's enum
     if given:
         names = ", ".join("DATA" if n == "data" else "--" + n.replace("_", "-") for n in given)
         raise UsageError(f"--resume continues {run} with its own data and options; leave out {names}")
+    if epochs == 0:
+        raise UsageError(f"--resume {run} --epochs 0 adds no epochs")
     source, options = read_args(run)
-    checkpoint = read_checkpoint(run)
+    if epochs is None:
+        checkpoints = [read_checkpoint(run)]
+    else:
+        checkpoints = continuation(run, options.folds, schedule_length(options))
+        options = replace(options, added_epochs=(*options.added_epochs, epochs))
     labelled = _load(source, options.seed, quiet)
-    return labelled, replace(options, device=device, workers=workers), source, checkpoint
+    return labelled, replace(options, device=device, workers=workers), source, checkpoints
 
 
 @app.command(epilog="[bold]Examples[/]\n\n"
@@ -112,6 +119,7 @@ def _resume(ctx: typer.Context, run: Path, device: str, workers: int, quiet: boo
                     "  petclf train GunPoint_TRAIN.tsv --arch tf_efficientnet_lite0 --out runs/gunpoint\n\n"
                     "  petclf train gunpoint --arch resnet18 --no-pretrained --lr 1e-3\n\n"
                     "  petclf train --resume runs/pets    (after Ctrl-C)\n\n"
+                    "  petclf train --resume runs/pets --epochs 3    (3 epochs more)\n\n"
                     "Then: petclf predict image runs/pets some_photo.jpg, or "
                     "petclf predict series runs/gunpoint GunPoint_TEST.tsv")
 def train(
@@ -126,7 +134,8 @@ def train(
         "further or on other classes (the head's last layer is then new). Its --arch is the default."))] = None,
     epochs: Annotated[Optional[int], typer.Option(
         help=f"Epochs with all layers training, after the frozen ones \\[default: {I.epochs}; "
-             f"thumbnails: {T.epochs}; series: {S.epochs}].", show_default=False, callback=at_least(0))] = None,
+             f"thumbnails: {T.epochs}; series: {S.epochs}]. With --resume: epochs to add to a finished run.",
+        show_default=False, callback=at_least(0))] = None,
     freeze_epochs: Annotated[int, typer.Option(help="Epochs with only the new head training.",
                                                callback=at_least(0))] = 1,
     lr: Annotated[Optional[float], typer.Option(help="Learning rate \\[default: the lr-find valley "
@@ -167,9 +176,10 @@ def train(
                                                 show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty run folder.")] = False,
     resume: Annotated[Optional[Path], typer.Option(
-        metavar="RUN", show_default=False, help="Continue the run that Ctrl-C stopped in folder RUN, from its last "
-                                                "completed epoch, with the data and options it began with "
-                                                "(--device and --workers may change).")] = None,
+        metavar="RUN", show_default=False, help=(
+            "Continue the run that Ctrl-C stopped in folder RUN, from its last completed epoch, with the data and "
+            "options it began with (--device and --workers may change). With --epochs N: train a finished run N "
+            "epochs more, all layers, from its kept weights."))] = None,
     quiet: Quiet = False,
     json_: Json = False,
 ) -> None:
@@ -179,7 +189,7 @@ def train(
 
     On a small training set (below 200 items) it trains 5 models instead, each validated on its own stratified fold, and keeps them all in model.safetensors: predict averages them, and the accuracy reported is out-of-fold, over every training item (--folds sets K; --folds 1 trains one model).
 
-    Ctrl-C stops at once: the run folder then holds the last completed epoch's model (predict can use it) and a checkpoint; --resume RUN finishes the run.
+    Ctrl-C stops at once: the run folder then holds the last completed epoch's model (predict can use it) and a checkpoint; --resume RUN finishes the run. A finished run can go on: --resume RUN --epochs N trains one more cycle of N epochs (each member of an ensemble), and keeps the new epoch with the lowest validation loss if it beats the old.
 
     A series file trains the same image classifier on each series' Gramian angular field (as [bold]petclf tsimage[/] draws it), computed per batch on the training device; --method, --size and --colormap are stored in the model.
     """
@@ -188,9 +198,9 @@ def train(
     from petclf.recipe import TrainOptions
     from petclf.train import train as run_training
 
-    checkpoint = None
+    checkpoints = None
     if resume is not None:
-        labelled, options, source, checkpoint = _resume(ctx, resume, device, workers, quiet or json_)
+        labelled, options, source, checkpoints = _resume(ctx, resume, epochs, device, workers, quiet or json_)
         folder = resume
     elif data is None:
         raise UsageError("Missing argument 'DATA' (or --resume RUN).")
@@ -207,7 +217,7 @@ def train(
                                balance=balance and balance.value, init=init)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
-                          resume=checkpoint)
+                          resume=checkpoints)
     metrics = report.metrics
     if json_:
         console.print_json({"folder": str(report.folder), **metrics})
