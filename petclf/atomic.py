@@ -6,6 +6,8 @@ permissions a plain ``open`` or ``mkdir`` would have given it (0666 / 0777 less 
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import shutil
 import tempfile
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from petclf.errors import PetclfError, UsageError
+from petclf.errors import UsageError, WriteError
 
 
 @contextmanager
@@ -50,14 +52,6 @@ def atomic_dir(dest: Path, overwrite: bool = False) -> Iterator[Path]:
             _swap_in(tmp, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-class WriteError(PetclfError):
-    """An output that could not be written (disk full, permissions): the user's to fix."""
-
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path}: could not be written ({reason})")
-        self.path, self.reason = Path(path), reason
 
 
 @contextmanager
@@ -99,3 +93,16 @@ def _writable_parent(dest: Path) -> Path:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"{parent}: the output folder is not writable")
     return parent
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """Rows as CSV, the header from the first row's keys."""
+    with atomic_file(path) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_json(path: Path, data: dict) -> None:
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")

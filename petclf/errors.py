@@ -1,6 +1,6 @@
 """The errors a user can cause, as the one-line messages they will read.
 
-Library code raises these; only ``cli.py`` turns them into exit codes, so every
+Library code raises these; only the CLI (``cli/_app.py``) turns them into exit codes, so every
 module stays usable as a library (no ``sys.exit`` below the CLI).
 """
 
@@ -34,3 +34,11 @@ class Interrupted(PetclfError):
     """Ctrl-C, after which the message says what was kept."""
 
     exit_code = 130
+
+
+class WriteError(PetclfError):
+    """An output that could not be written (disk full, permissions): the user's to fix."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: could not be written ({reason})")
+        self.path, self.reason = Path(path), reason

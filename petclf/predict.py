@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from petclf.data import IMAGE_ERRORS, image_suffixes, open_rgb
-from petclf.device import resolve_device
+from petclf.images.data import IMAGE_ERRORS, image_suffixes, open_rgb
 from petclf.errors import DataError, UsageError
-from petclf.modelfile import ModelMeta, read_model
-from petclf.onnxfile import SUFFIX, load_onnx
-from petclf.series import SeriesSet
+from petclf.model.file import ModelMeta
+from petclf.model.onnx import SUFFIX, load_onnx
+from petclf.series.readers import SeriesSet
 
 if TYPE_CHECKING:
     import torch
@@ -51,25 +50,6 @@ class Prediction:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class Score:
-    """Predictions against known labels."""
-
-    accuracy: float
-    classes: list[str]  # the model's, then any label it does not know
-    matrix: list[list[int]]  # counts: true label (rows) by predicted label (columns)
-
-
-def score(true: list[str], predicted: list[str], classes: list[str]) -> Score:
-    classes = list(classes) + sorted(set(true) - set(classes))
-    at = {label: i for i, label in enumerate(classes)}
-    matrix = [[0] * len(classes) for _ in classes]
-    for t, p in zip(true, predicted):
-        matrix[at[t]][at[p]] += 1
-    right = sum(t == p for t, p in zip(true, predicted))
-    return Score(right / len(true), classes, matrix)
-
-
 def load_classifier(path: Path, device: str = "auto", input: str = "image") -> Classifier:
     """The model in ``path`` (a model file or run folder, or an exported ``.onnx`` file), which
     must classify ``input``."""
@@ -83,36 +63,18 @@ def load_classifier(path: Path, device: str = "auto", input: str = "image") -> C
 
 
 def load_torch(path: Path, device: str = "auto") -> Classifier:
-    """A model file or run folder, as a torch module (channels-last, as in training)."""
+    """A model file or run folder, as a torch module."""
     import torch
 
-    from petclf.layers import Ensemble, Probabilities
-    from petclf.weights import load_into
+    from petclf.model.load import load_module
 
-    state, meta = read_model(path)
-    model = _rebuild(meta) if meta.members == 1 else Ensemble([_rebuild(meta) for _ in range(meta.members)])
-    load_into(model, state, str(path))
-    model = Probabilities(model, *((meta.mean, meta.std) if meta.series is None else ()))
-    torch_device = resolve_device(device)
-    model = model.eval().to(torch_device, memory_format=torch.channels_last)
+    model, meta, torch_device = load_module(path, device)
 
     def probabilities(batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             return model(torch.from_numpy(batch).to(torch_device)).cpu().numpy()
 
     return Classifier(meta, probabilities, str(torch_device), model)
-
-
-def _rebuild(meta: ModelMeta):
-    """One model as trained: the network, behind its GafStem for series."""
-    from petclf.network import rebuild
-
-    model = rebuild(meta.net)
-    if meta.series is None:
-        return model
-    from petclf.seriesnet import series_classifier
-
-    return series_classifier(meta, model)
 
 
 def _load_exported(path: Path, device: str) -> Classifier:

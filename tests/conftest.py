@@ -94,10 +94,10 @@ def make_model(path: Path, length: int | None = None, classes: int = 2, weights_
     ``weights_of``: weights for that many classes under metadata that says ``classes``."""
     from dataclasses import replace
 
-    from petclf import network
-    from petclf.backbones import Arch
-    from petclf.modelfile import ModelMeta, SeriesInput, save_model
-    from petclf.seriesnet import series_classifier
+    from petclf.model import build as network
+    from petclf.model.backbones import Arch
+    from petclf.model.file import ModelMeta, SeriesInput, save_model
+    from petclf.model.stem import series_classifier
 
     net, spec = network.build(Arch("resnet18", "torchvision"), weights_of or classes, None)
     series = dict(input="series", series=SeriesInput(1, length, "gadf", 16, "viridis")) if length else {}

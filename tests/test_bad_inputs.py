@@ -110,7 +110,7 @@ def _onnx_cases(d: Path, files: dict) -> None:
     import onnx
     from onnx import TensorProto, helper
 
-    from petclf.onnxfile import export_onnx
+    from petclf.model.onnx import export_onnx
 
     exported = export_onnx(files["img"], d / "image-model.onnx").read_bytes()
     (d / "cut.onnx").write_bytes(exported[: len(exported) // 2])
@@ -312,7 +312,7 @@ def test_images_of_any_mode_are_predicted(bad, tmp_path, mode, kind):
 
 
 def test_sixteen_bit_greyscale_is_scaled_not_clipped(tmp_path):
-    from petclf.data import open_rgb
+    from petclf.images.data import open_rgb
 
     Image.fromarray(np.full((4, 4), 40000, np.uint16)).save(tmp_path / "deep.png")
     assert np.asarray(open_rgb(tmp_path / "deep.png"))[0, 0].tolist() == [156, 156, 156]  # 40000 / 257

@@ -3,8 +3,8 @@ end training, counted from the best epoch, or from where a continued run went on
 
 import pytest
 
-from petclf.callbacks import KeepBest
-from petclf.checkpoint import Best
+from petclf.training.callbacks import KeepBest
+from petclf.training.checkpoint import Best
 
 
 @pytest.mark.parametrize("patience, best_epoch, epochs_done, patience_from, stops", [

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from conftest import SAMPLES, run, write_images
-from petclf.data import LabelSource, find_images
+from petclf.images.data import LabelSource, find_images
 from petclf.errors import DataError, UsageError
 
 

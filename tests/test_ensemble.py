@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from conftest import SAMPLES, run, write_images
-from petclf.modelfile import read_model
-from petclf.predict import _rebuild, load_classifier
-from petclf.series import read_series
+from petclf.model.file import read_model
+from petclf.model.load import trained_network
+from petclf.predict import load_classifier
+from petclf.series.readers import read_series
 
 pytestmark = pytest.mark.slow
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
@@ -45,7 +46,7 @@ def test_the_model_file_holds_every_member_and_predict_averages_them(series_ense
     averaged = load_classifier(folder, "cpu", input="series").probabilities(X)
     each = []
     for k in range(3):
-        member = _rebuild(meta).eval()
+        member = trained_network(meta).eval()
         member.load_state_dict({key.split(".", 2)[2]: t for key, t in state.items() if key.startswith(f"members.{k}.")})
         with torch.inference_mode():
             each.append(member(torch.from_numpy(X)).softmax(1).numpy())

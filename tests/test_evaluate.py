@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import classification_report
 
 from conftest import SAMPLES, make_model, run, write_images
-from petclf.evaluate import Evaluation, report, top_losses
+from petclf.evaluate.report import Evaluation, report, top_losses
 
 
 def test_the_report_is_scikit_learns_and_top_k_counts_the_runners_up():

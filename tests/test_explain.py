@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from conftest import SAMPLES, make_model, run, write_images
-from petclf.explain import explain, time_attention
-from petclf.layers import Probabilities
+from petclf.evaluate.explain import explain, time_attention
+from petclf.model.layers import Probabilities
 from petclf.predict import Classifier
 
 

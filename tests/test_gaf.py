@@ -6,9 +6,9 @@ import torch
 from numpy.testing import assert_allclose
 from pyts.image import GramianAngularField
 
-from petclf import fields
+from petclf.series import fields
 from petclf.errors import UsageError
-from petclf.gaf import colormap_lut, gaf, mosaic_shape, resample, to_rgb
+from petclf.series.gaf import colormap_lut, gaf, mosaic_shape, resample, to_rgb
 
 
 @pytest.mark.parametrize("dataset", ["gunpoint", "coffee"])

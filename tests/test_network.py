@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from conftest import DIGITS
-from petclf import inputs, network
-from petclf.backbones import Arch, find_arch, fixed_size
+from petclf import inputs
+from petclf.model import build as network
+from petclf.model.backbones import Arch, find_arch, fixed_size
 from petclf.errors import UsageError
 
 
@@ -33,8 +34,8 @@ def test_a_model_of_one_input_size_gets_it_and_refuses_another():
 
 
 def test_thumbnail_defaults_give_way_to_a_vits_input_size():
-    from petclf.data import find_images
-    from petclf.recipe import TrainOptions, with_defaults
+    from petclf.images.data import find_images
+    from petclf.training.recipe import TrainOptions, with_defaults
 
     digits = find_images(DIGITS)
     assert with_defaults(TrainOptions("resnet18"), digits).size == inputs.THUMBNAILS.size

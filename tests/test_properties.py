@@ -15,9 +15,9 @@ from hypothesis.extra.numpy import arrays
 
 from conftest import make_model
 from petclf.errors import DataError, PetclfError
-from petclf.gaf import gaf
-from petclf.modelfile import ModelMeta, read_model
-from petclf.series import read_series
+from petclf.series.gaf import gaf
+from petclf.model.file import ModelMeta, read_model
+from petclf.series.readers import read_series
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 
 from conftest import numbers, write_ucr
 from petclf.errors import DataError, UsageError
-from petclf.series import label_text, read_series
+from petclf.series.readers import label_text, read_series
 
 
 def test_reads_ucr_tsv_with_labels_first(tmp_path, gunpoint):

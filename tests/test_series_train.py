@@ -9,8 +9,8 @@ import torch
 from PIL import Image
 
 from conftest import SAMPLES, run, write_ucr
-from petclf.modelfile import SeriesInput, read_model
-from petclf.seriesnet import GafStem, window_slice
+from petclf.model.file import SeriesInput, read_model
+from petclf.model.stem import GafStem, window_slice
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from safetensors import safe_open
 
 from conftest import DIGITS, run, train_digits, write_images
 from petclf.inputs import THUMBNAILS
-from petclf.modelfile import read_model
+from petclf.model.file import read_model
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +156,7 @@ def test_imbalanced_classes_are_named_and_can_be_balanced(imbalanced_digits, tmp
 
 def test_init_starts_from_a_petclf_model_and_renews_the_head_for_other_classes(tmp_path):
     from conftest import make_model
-    from petclf.modelfile import read_model
+    from petclf.model.file import read_model
 
     start = make_model(tmp_path / "start.safetensors", classes=3)  # resnet18, classes c0 c1 c2
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(6)], size=32)

@@ -7,11 +7,11 @@ import torch
 from PIL import Image
 
 from conftest import SAMPLES, run, write_ucr
-from petclf import tsimage
+from petclf.series import tsimage
 from petclf.errors import DataError
-from petclf.gaf import colormap_lut, gaf, to_rgb
-from petclf.series import SeriesSet, read_series
-from petclf.tsimage import FieldOptions, folder_name, write_tsimages
+from petclf.series.gaf import colormap_lut, gaf, to_rgb
+from petclf.series.readers import SeriesSet, read_series
+from petclf.series.tsimage import FieldOptions, folder_name, write_tsimages
 
 TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 TEST = SAMPLES / "GunPoint" / "GunPoint_TEST.tsv"

@@ -11,9 +11,9 @@ from skimage import data as skdata
 from timm.data import ImageNetInfo
 
 from conftest import DIGITS, run
-from petclf.backbones import Arch, find_arch
+from petclf.model.backbones import Arch, find_arch
 from petclf.errors import DataError, UsageError
-from petclf.weights import load_into, read_state_dict, resolve
+from petclf.model.weights import load_into, read_state_dict, resolve
 
 LITE0 = Arch("tf_efficientnet_lite0", "timm")
 

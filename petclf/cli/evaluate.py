@@ -49,7 +49,7 @@ def evaluate(
     """
     from petclf.atomic import atomic_dir
     from petclf.cli._output import csv_text
-    from petclf.evaluate import class_rows
+    from petclf.evaluate.report import class_rows
     from petclf.predict import load_classifier
 
     kind = "series" if inputs.is_series_file(data) else "image"
@@ -77,12 +77,12 @@ def evaluate(
 def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k: int, folder: Path,
               quiet: bool) -> dict:
     """Predict every labelled item of ``given["data"]`` and write the report into ``folder``."""
-    from petclf import evaluate as ev
+    from petclf.evaluate import report as ev
 
     data, tta = Path(given["data"]), given["tta"]
     label_re, pets, csv, label_col = labels
     if kind == "series":
-        from petclf.series import read_series
+        from petclf.series.readers import read_series
 
         refuse_image_labels(label_re, pets, csv)
         series = read_series(data, label_col=label_col if label_col is not None else
@@ -93,7 +93,7 @@ def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k:
             evaluation = ev.evaluate_series(classifier, series, bs, tta, advance)
         panels = ev.series_panels(evaluation, series, classifier.meta)
     else:
-        from petclf.data import LabelSource, labelled_images
+        from petclf.images.data import LabelSource, labelled_images
 
         images = labelled_images(data, LabelSource(csv, label_re, pets))
         with console.progress("evaluate", total=len(images.files), unit="images", quiet=quiet) as advance:

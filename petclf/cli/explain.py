@@ -54,7 +54,7 @@ def explain(
 def _images(classifier, files: list[Path], target: Optional[str], out: Path) -> list[dict]:
     import numpy as np
 
-    from petclf.explain import explain as grad_cam
+    from petclf.evaluate.explain import explain as grad_cam
     from petclf.plots import save_cam
     from petclf.predict import image_files, prepare
 
@@ -69,9 +69,9 @@ def _series(classifier, files: list[Path], target: Optional[str], rows: int, lab
             out: Path) -> list[dict]:
     from functools import partial
 
-    from petclf.explain import explain as grad_cam, time_attention
+    from petclf.evaluate.explain import explain as grad_cam, time_attention
     from petclf.plots import save_cam
-    from petclf.series import read_series
+    from petclf.series.readers import read_series
 
     if len(files) != 1:
         raise UsageError("a series model explains one series file at a time")

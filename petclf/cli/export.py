@@ -23,6 +23,6 @@ def export(
 
     [b]petclf predict image FILE.onnx[/] then runs it on onnxruntime, on the CPU, without importing torch: a cold start in a fraction of the time, to the same predictions.
     """
-    from petclf.onnxfile import export_onnx
+    from petclf.model.onnx import export_onnx
 
     console.result(str(export_onnx(model, out, overwrite=overwrite)))

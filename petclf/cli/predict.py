@@ -94,8 +94,9 @@ def predict_series(
 
     When the file has labels, also prints the accuracy and the confusion matrix (true labels in rows): the model's, before --min-confidence, which then also reports the accuracy on the series it left known.
     """
-    from petclf.predict import load_classifier, predict_series as classify, score
-    from petclf.series import read_series
+    from petclf.metrics import score
+    from petclf.predict import load_classifier, predict_series as classify
+    from petclf.series.readers import read_series
 
     classifier = load_classifier(model, device, input="series")
     label_col = label_col if label_col is not None else classifier.meta.series.label_col

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from petclf import console, inputs
-from petclf.balance import CHOICES as BALANCE_CHOICES
+from petclf.training.balance import CHOICES as BALANCE_CHOICES
 from petclf.cli._app import app
 from petclf.cli.options import (ArchName, Colormap, CsvLabels, Device, GafMethod, GafScaling, Json, LabelCol,
                                 LabelRe, Pets, Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers, at_least,
@@ -58,13 +58,13 @@ def _load(source: dict, seed: int, quiet: bool):
     data, valid, csv = (source[k] and Path(source[k]) for k in ("data", "valid", "csv"))
     label_re, pets, valid_pct = source["label_re"], source["pets"], source["valid_pct"]
     if inputs.is_series_file(data):
-        from petclf.seriesdata import find_series
+        from petclf.series.data import find_series
 
         refuse_image_labels(label_re, pets, csv)
         return find_series(data, valid, valid_pct, seed, source["label_col"])
     if valid is not None:
         raise UsageError("--valid takes a series file; an image folder's validation images go in DATA/valid")
-    from petclf.data import LabelSource, find_images
+    from petclf.images.data import LabelSource, find_images
 
     images = find_images(data, LabelSource(csv, label_re, pets), valid_pct, seed)
     for folder in images.left_out if not quiet else []:
@@ -78,7 +78,7 @@ def _load(source: dict, seed: int, quiet: bool):
 
 def _arch_of(model: Path) -> str:
     """The --arch a petclf model was trained with (``source:name``, as find_arch reads it)."""
-    from petclf.modelfile import read_model
+    from petclf.model.file import read_model
 
     meta = read_model(model)[1]
     return f"{meta.net.source}:{meta.net.arch}"
@@ -93,8 +93,8 @@ def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, w
     interrupted run from where it stopped, a finished one for ``epochs`` more."""
     from dataclasses import replace
 
-    from petclf.checkpoint import continuation, read_checkpoint
-    from petclf.recipe import read_args, schedule_length
+    from petclf.training.checkpoint import continuation, read_checkpoint
+    from petclf.training.recipe import read_args, schedule_length
 
     given = [name for name in ctx.params if name not in RESUME_MAY_SET
              and ctx.get_parameter_source(name).name != "DEFAULT"]  # typer's vendored click's enum
@@ -195,8 +195,8 @@ def train(
     """
     import datetime
 
-    from petclf.recipe import TrainOptions
-    from petclf.train import train as run_training
+    from petclf.training.recipe import TrainOptions
+    from petclf.training.run import train as run_training
 
     checkpoints = None
     if resume is not None:
@@ -268,9 +268,9 @@ def lr_find(
 
     That is the valley suggestion for photographs; thumbnails and series have a default rate of their own, which the plot marks beside the curve.
     """
-    from petclf.lrfinder import SUGGESTIONS
-    from petclf.recipe import TrainOptions
-    from petclf.train import lr_find as find
+    from petclf.training.lrfinder import SUGGESTIONS
+    from petclf.training.recipe import TrainOptions
+    from petclf.training.run import lr_find as find
 
     labelled = _load(_source(data, valid, valid_pct, label_re, pets, csv, label_col), seed, quiet or json_)
     options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,

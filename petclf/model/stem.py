@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from petclf import fields, gaf
+from petclf.series import fields
+from petclf.series import gaf
 
 if TYPE_CHECKING:
-    from petclf.modelfile import ModelMeta
+    from petclf.model.file import ModelMeta
 
 
 class GafStem(nn.Module):

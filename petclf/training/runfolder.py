@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from petclf.atomic import atomic_file
+from petclf.atomic import write_csv, write_json
 from petclf.errors import PetclfError, UsageError
-from petclf.modelfile import MODEL_NAME, ModelMeta, save_model
+from petclf.model.file import MODEL_NAME, ModelMeta, save_model
 
 if TYPE_CHECKING:
     import torch
@@ -50,7 +50,7 @@ class Member:
 def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[Member], args: dict) -> dict:
     """Write the finished run; returns its metrics (the caller adds how the rate was chosen)."""
     from petclf import plots
-    from petclf.predict import score
+    from petclf.metrics import macro_f1, score
 
     ensemble = len(members) > 1
     state = members[0].state if not ensemble else {
@@ -70,14 +70,7 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
     plots.save_history([m.history for m in members], [m.best_epoch for m in members], folder / "history.png")
     write_json(folder / "args.json", args)
     metrics = _metrics(data, meta, members, scored.accuracy)
-    return {**metrics, "macro_f1": _macro_f1(true, predicted)}
-
-
-def _macro_f1(true: list[str], predicted: list[str]) -> float:
-    """F1 averaged over classes with equal weight: what accuracy hides when one class is small."""
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(true, predicted, average="macro", zero_division=0))
+    return {**metrics, "macro_f1": macro_f1(true, predicted)}
 
 
 def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accuracy: float) -> dict:
@@ -155,15 +148,3 @@ def _number(text: str):
         except ValueError:
             pass
     return text
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    with atomic_file(path) as tmp, tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def write_json(path: Path, data: dict) -> None:
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")

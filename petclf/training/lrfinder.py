@@ -26,7 +26,7 @@ def find_lr(learn, iters: int) -> LrFinding:
     import torch
     from fastai.callback.schedule import minimum, slide, steep, valley
 
-    from petclf.callbacks import InMemoryLRFinder
+    from petclf.training.callbacks import InMemoryLRFinder
 
     n_epochs = iters // len(learn.dls.train) + 1
     with learn.no_logging():

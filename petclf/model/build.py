@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from petclf import backbones
-from petclf.backbones import Arch
+from petclf.model import backbones
+from petclf.model.backbones import Arch
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from petclf.weights import Weights
+    from petclf.model.weights import Weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -36,7 +36,7 @@ class NetSpec:
 
 def build(arch: Arch, n_classes: int, weights: Weights | None, n_in: int = 3) -> tuple[nn.Module, NetSpec]:
     """A new classifier: the backbone (with ``weights`` when given), cut, and a fresh head."""
-    from petclf.weights import load_into
+    from petclf.model.weights import load_into
 
     backbone = backbones.create_backbone(arch, n_in)
     if weights is not None:

@@ -21,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from petclf import console, fields, gaf
+from petclf import console
+from petclf.series import fields
+from petclf.series import gaf
 from petclf.atomic import atomic_dir
 from petclf.errors import DataError, UsageError
 from petclf.plots import save_image_grid
-from petclf.series import SeriesSet
+from petclf.series.readers import SeriesSet
 
 FORMATS = ("png", "npy")
 SPLITS = ("train", "valid")

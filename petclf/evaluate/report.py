@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from petclf.data import LabelledImages
-from petclf.predict import Classifier, predict_images, predict_series, score
-from petclf.series import SeriesSet
+from petclf.images.data import LabelledImages
+from petclf.metrics import score
+from petclf.predict import Classifier, predict_images, predict_series
+from petclf.series.readers import SeriesSet
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def series_panels(evaluation: Evaluation, series: SeriesSet, meta, n: int = 8) -
     """The top losses as the model's image of each series (its GafStem's drawing) and the curve."""
     import torch
 
-    from petclf import fields, gaf
+    from petclf.series import fields
+    from petclf.series import gaf
 
     rows = top_losses(evaluation, n)
     want = meta.series
@@ -130,7 +132,7 @@ def write_report(evaluation: Evaluation, summary: dict, folder: Path, panels: li
     """The evaluation folder: report.json, per_class.csv, predictions.csv, confusion_matrix.png
     (counts and row-normalised) and top_losses.png (``panels``, as ``plots.save_top_losses``)."""
     from petclf import plots
-    from petclf.runfolder import write_csv, write_json
+    from petclf.atomic import write_csv, write_json
 
     write_json(folder / "report.json", summary)
     write_csv(folder / "per_class.csv", class_rows(summary))

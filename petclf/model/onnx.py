@@ -18,7 +18,7 @@ import numpy as np
 
 from petclf.atomic import atomic_file
 from petclf.errors import DataError, UsageError
-from petclf.modelfile import ModelMeta, model_path
+from petclf.model.file import ModelMeta, model_path
 
 SUFFIX = ".onnx"
 
@@ -28,22 +28,22 @@ def export_onnx(model: Path, out: Path | None = None, overwrite: bool = False) -
     named like it) as a self-contained ONNX file."""
     import torch
 
-    from petclf.predict import load_torch
+    from petclf.model.load import load_module
 
     out = Path(out) if out else model_path(model).with_suffix(SUFFIX)
     if out.suffix != SUFFIX:
         raise UsageError(f"{out}: the exported file's name must end in {SUFFIX}")
     if out.exists() and not overwrite:
         raise UsageError(f"{out} exists; pass --overwrite to replace it")
-    classifier = load_torch(model, "cpu")
-    if classifier.meta.input == "series":
+    module, meta, _ = load_module(model, "cpu")
+    if meta.input == "series":
         raise UsageError(f"{model}: series models are not exported yet (their GAF stem is not traced); "
                          "predict them with the .safetensors model")
-    example = torch.zeros(2, classifier.meta.image_size, classifier.meta.image_size, 3, dtype=torch.uint8)
-    program = torch.onnx.export(classifier.model, (example,), dynamo=True, verbose=False, external_data=False,
+    example = torch.zeros(2, meta.image_size, meta.image_size, 3, dtype=torch.uint8)
+    program = torch.onnx.export(module, (example,), dynamo=True, verbose=False, external_data=False,
                                 input_names=["pixels"], output_names=["probabilities"],
                                 dynamic_shapes=({0: torch.export.Dim("batch")},))
-    program.model.metadata_props["petclf"] = classifier.meta.to_json()
+    program.model.metadata_props["petclf"] = meta.to_json()
     with atomic_file(out) as tmp:
         program.save(str(tmp), external_data=False)
     return out

@@ -99,7 +99,7 @@ def cut_index(backbone: nn.Module) -> int | None:
 def cut(backbone: nn.Module, index: int | None) -> nn.Module:
     from torch import nn
 
-    from petclf.layers import TimmBody
+    from petclf.model.layers import TimmBody
 
     return TimmBody(backbone) if index is None else nn.Sequential(*list(backbone.children())[:index])
 
@@ -107,7 +107,7 @@ def cut(backbone: nn.Module, index: int | None) -> nn.Module:
 def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool) -> nn.Sequential:
     from torch import nn
 
-    from petclf.layers import create_head
+    from petclf.model.layers import create_head
 
     return nn.Sequential(body, create_head(n_features, n_classes, pool))
 

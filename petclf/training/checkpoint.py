@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from petclf.atomic import atomic_file
 from petclf.errors import DataError, UsageError
-from petclf.modelfile import MODEL_NAME, ModelMeta, read_model, save_model
+from petclf.model.file import MODEL_NAME, ModelMeta, read_model, save_model
 
 if TYPE_CHECKING:
     import torch
@@ -103,7 +103,7 @@ def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
     """Each member of the finished run in ``folder`` as a checkpoint at epoch ``position`` of
     its schedule (past the epochs early stopping skipped): its kept weights, which stay the best
     unless a later epoch has a lower validation loss."""
-    from petclf.runfolder import read_history
+    from petclf.training.runfolder import read_history
 
     folder = Path(folder)
     if (folder / CHECKPOINT_NAME).is_file():

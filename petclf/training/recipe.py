@@ -8,12 +8,14 @@ from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
-from petclf import fields, inputs, runfolder
-from petclf.balance import check_balance
-from petclf.data import LabelledImages
+from petclf import inputs
+from petclf.series import fields
+from petclf.training import runfolder
+from petclf.training.balance import check_balance
+from petclf.images.data import LabelledImages
 from petclf.errors import PetclfError, UsageError
-from petclf.gaf import DEFAULT_COLORMAP, check_scaling, mosaic_shape
-from petclf.seriesdata import LabelledSeries
+from petclf.series.gaf import DEFAULT_COLORMAP, check_scaling, mosaic_shape
+from petclf.series.data import LabelledSeries
 from petclf.splits import fold_splits
 
 Labelled = LabelledImages | LabelledSeries
@@ -54,7 +56,7 @@ def schedule_length(options: TrainOptions) -> int:
 def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
     """``options`` with each unset size, epochs, bs and lr taken from the defaults for ``data``,
     and ``folds`` from its size: an ensemble for a small training set without a given validation set."""
-    from petclf.backbones import find_arch, fixed_size
+    from petclf.model.backbones import find_arch, fixed_size
 
     base = inputs.SERIES if isinstance(data, LabelledSeries) else image_defaults(data)
     unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
@@ -76,7 +78,7 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
 def image_defaults(images: LabelledImages) -> inputs.Defaults:
     """fast.ai's for photographs; those for thumbnails when the median training image is smaller
     than ``inputs.THUMBNAIL_SIDE`` a side."""
-    from petclf.data import median_side
+    from petclf.images.data import median_side
 
     small = median_side([images.files[i] for i in images.train]) < inputs.THUMBNAIL_SIDE
     return inputs.THUMBNAILS if small else inputs.IMAGES

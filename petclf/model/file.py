@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from petclf.atomic import atomic_file
 from petclf.errors import DataError, UsageError
-from petclf.network import NetSpec
+from petclf.model.build import NetSpec
 
 if TYPE_CHECKING:
     import torch
@@ -101,7 +101,8 @@ def _check(meta: ModelMeta) -> None:
 
 
 def _check_series(series: SeriesInput) -> None:
-    from petclf import fields, gaf
+    from petclf.series import fields
+    from petclf.series import gaf
 
     if not all(isinstance(v, int) and v > 0 for v in (series.channels, series.length, series.size)):
         raise ValueError("series channels, length and size must be positive integers")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from petclf.backbones import Arch
+from petclf.model.backbones import Arch
 from petclf.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def load_petclf_model(model: nn.Module, meta, path: Path) -> str:
     """Start ``model`` (built for ``meta``) from the weights of the petclf model in ``path``
     (``train --init``): all of them when it has the same classes, all but the head's last layer
     otherwise (that layer stays new). An ensemble gives its first member. Returns the origin."""
-    from petclf.modelfile import read_model
+    from petclf.model.file import read_model
 
     state, source = read_model(path)
     if (source.input, source.net.arch, source.net.source) != (meta.input, meta.net.arch, meta.net.source):

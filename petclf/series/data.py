@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from petclf.errors import DataError
-from petclf.series import SeriesSet, is_number, read_series
+from petclf.series.readers import SeriesSet, is_number, read_series
 from petclf.splits import LabelledSplit, check_split, check_valid_pct, stratified_split
 
 

@@ -23,17 +23,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from petclf import console, network
-from petclf.atomic import atomic_dir
-from petclf.balance import balanced_loader, class_weights, imbalance_note
+from petclf import console
+from petclf.model import build as network
+from petclf.atomic import atomic_dir, write_csv, write_json
+from petclf.training.balance import balanced_loader, class_weights, imbalance_note
 from petclf.device import resolve_device, resolve_precision
-from petclf.checkpoint import Checkpoint, save_checkpoint
+from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.errors import Interrupted, UsageError
-from petclf.lrfinder import LrFinding, find_lr, keep_plot, save_plot
-from petclf.modelfile import ModelMeta, SeriesInput
-from petclf.recipe import Labelled, TrainOptions, default_source, kind, member_splits, schedule_length, with_defaults
-from petclf.runfolder import Member, run_args, write_csv, write_json, write_run
-from petclf.seriesdata import LabelledSeries
+from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
+from petclf.model.file import ModelMeta, SeriesInput
+from petclf.training.recipe import Labelled, TrainOptions, default_source, kind, member_splits, schedule_length, with_defaults
+from petclf.training.runfolder import Member, run_args, write_run
+from petclf.series.data import LabelledSeries
 
 @dataclass(frozen=True)
 class TrainReport:
@@ -131,7 +132,7 @@ def _member(learn, split: Labelled, history: list[dict], best_epoch: int) -> Mem
 def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool):
     """Run the epochs (those a resumed run has left); returns the Board, KeepBest, and on
     Ctrl-C the checkpoint of the last completed epoch (else None)."""
-    from petclf.callbacks import Board, KeepBest, LastEpoch
+    from petclf.training.callbacks import Board, KeepBest, LastEpoch
 
     position = resume.epochs_done if resume else 0
     history = resume.history if resume else []
@@ -184,8 +185,8 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     from fastai.vision.all import (CrossEntropyLossFlat, Learner, ProgressCallback, accuracy,
                                    error_rate, params, set_seed)
 
-    from petclf import weights
-    from petclf.backbones import find_arch
+    from petclf.model import weights
+    from petclf.model.backbones import find_arch
 
     device = resolve_device(options.device)
     precision = resolve_precision(options.precision, device)
@@ -248,13 +249,13 @@ def _input(data: Labelled, options: TrainOptions, scaled_on: list[int] | None = 
 def _model_and_batches(data: Labelled, model, meta: ModelMeta, options: TrainOptions, device):
     """The model to train, its DataLoaders, and the callbacks that feed it."""
     if not isinstance(data, LabelledSeries):
-        from petclf.data import dataloaders
+        from petclf.images.data import dataloaders
 
         return model, dataloaders(data, options.size, options.bs, meta.mean, meta.std, options.augment,
                                   options.workers, device, options.seed), []
-    from petclf import seriesdata
-    from petclf.callbacks import SeriesAugment
-    from petclf.seriesnet import series_classifier
+    from petclf.series import data as seriesdata
+    from petclf.training.callbacks import SeriesAugment
+    from petclf.model.stem import series_classifier
 
     dls = seriesdata.dataloaders(data, options.bs, device, options.seed)
     return series_classifier(meta, model), dls, [SeriesAugment()] if options.augment else []

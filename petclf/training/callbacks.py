@@ -8,7 +8,7 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import LRFinder, ParamScheduler
 
 from petclf import console
-from petclf.checkpoint import Best, Checkpoint
+from petclf.training.checkpoint import Best, Checkpoint
 
 
 def _snapshot(model) -> dict:
@@ -152,6 +152,6 @@ class SeriesAugment(Callback):
 
     def before_batch(self):
         if self.training:
-            from petclf.seriesnet import window_slice
+            from petclf.model.stem import window_slice
 
             self.learn.xb = (window_slice(self.xb[0]),)

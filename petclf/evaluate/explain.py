@@ -30,7 +30,7 @@ def explain(classifier: Classifier, batch: np.ndarray, target: str | None = None
     ``predict`` reads it (uint8 pixels, or series)."""
     import torch
 
-    from petclf.layers import Ensemble
+    from petclf.model.layers import Ensemble
 
     if classifier.model is None:
         raise UsageError("explain needs the model file (.safetensors): an ONNX export has no gradients")
@@ -82,7 +82,7 @@ def time_attention(cam: np.ndarray, channels: int, length: int) -> np.ndarray:
     """A series map ``(H, W)`` folded onto time ``(channels, length)``: each channel's tile of
     the mosaic, the mean of its row t and column t, stretched from the tile's side to
     ``length``; scaled to a maximum of 1."""
-    from petclf.gaf import mosaic_shape
+    from petclf.series.gaf import mosaic_shape
 
     rows, cols = mosaic_shape(channels)
     side = cam.shape[0] // rows

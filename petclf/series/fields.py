@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from petclf import gaf
+from petclf.series import gaf
 from petclf.errors import UsageError
 
 if TYPE_CHECKING:
