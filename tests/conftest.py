@@ -88,10 +88,12 @@ def write_images(folder: Path, names: list[str], size: int = 16, seed: int = 0) 
     return paths
 
 
-def make_model(path: Path, length: int | None = None, classes: int = 2, weights_of: int | None = None) -> Path:
+def make_model(path: Path, length: int | None = None, classes: int = 2, weights_of: int | None = None,
+               channels: int = 1, method: str = "gadf", scaling: str = "series") -> Path:
     """A petclf model file with random resnet18 weights, made in a second: for tests of reading
-    models and of inputs, not of predictions. ``length``: a series model (1 channel, GADF 16 px).
-    ``weights_of``: weights for that many classes under metadata that says ``classes``."""
+    models and of inputs, not of predictions. ``length``: a series model (``channels``, ``method``
+    at 16 px; ``scaling`` "dataset" between -2 and 2). ``weights_of``: weights for that many
+    classes under metadata that says ``classes``."""
     from dataclasses import replace
 
     from petclf.model import build as network
@@ -100,7 +102,9 @@ def make_model(path: Path, length: int | None = None, classes: int = 2, weights_
     from petclf.model.stem import series_classifier
 
     net, spec = network.build(Arch("resnet18", "torchvision"), weights_of or classes, None)
-    series = dict(input="series", series=SeriesInput(1, length, "gadf", 16, "viridis")) if length else {}
+    bounds = dict(low=[-2.0] * channels, high=[2.0] * channels) if scaling == "dataset" else {}
+    series = dict(input="series", series=SeriesInput(channels, length, method, 16, "viridis", scaling, **bounds)
+                  ) if length else {}
     meta = ModelMeta(net=spec, classes=[f"c{i}" for i in range(weights_of or classes)], image_size=32,
                      mean=[0.5] * 3, std=[0.25] * 3, **series)
     if length:

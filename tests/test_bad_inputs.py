@@ -223,8 +223,6 @@ CASES = {
                             "--device cuda: an exported .onnx model runs on the CPU (onnxruntime)"),
     "ONNX image model given series": (["predict", "series", "{onnx}", "{train}"], 2,
                                       "{onnx}: this model classifies images, not series (use petclf predict image)"),
-    "export of a series model": (["export", "{ser}", "--out", "{D}/series.onnx"], 2,
-                                 "{ser}: series models are not exported yet"),
     "export to a name without .onnx": (["export", "{img}", "--out", "{out}"], 2, "{out}: the exported file's name must end in .onnx"),
     "export over an existing file": (["export", "{img}", "--out", "{D}/text.onnx"], 2, "{D}/text.onnx exists; pass --overwrite"),
     "export of a text file": (["export", "{D}/text.safetensors", "--out", "{D}/new.onnx"], 1,

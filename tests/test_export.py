@@ -1,12 +1,16 @@
-"""petclf export: an image model as one ONNX file, which predict runs on onnxruntime without
-importing torch, to the same predictions."""
+"""petclf export: an image or series model as one ONNX file, which predict runs on onnxruntime
+without importing torch, to the same predictions."""
 
 import json
 import shutil
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from conftest import DIGITS, modules_to_predict, run
+from conftest import DIGITS, SAMPLES, make_model, modules_to_predict, run
+from petclf.predict import load_classifier
 
 pytestmark = pytest.mark.slow
 
@@ -42,3 +46,29 @@ def test_predicting_with_an_onnx_file_imports_neither_torch_nor_fastai(digits_ru
     assert run("export", folder, "--out", exported).exit_code == 0
     modules = modules_to_predict(exported, DIGITS / "2" / "0002.png")
     assert "onnxruntime" in modules and not modules & {"torch", "torchvision", "timm", "fastai"}
+
+
+@pytest.mark.parametrize("method, channels, scaling", [("gadf", 1, "series"), ("gasf+gadf+mtf", 3, "dataset"),
+                                                       ("rp", 2, "series")])
+def test_a_series_model_draws_its_fields_inside_the_onnx_graph(tmp_path, method, channels, scaling):
+    model = make_model(tmp_path / "m.safetensors", length=60, classes=3, channels=channels, method=method,
+                       scaling=scaling)
+    assert run("export", model).exit_code == 0
+    in_torch, in_onnx = (load_classifier(path, "cpu", input="series") for path in (model, tmp_path / "m.onnx"))
+    for batch in (1, 7):  # the batch size is not fixed by the export's example
+        X = np.random.default_rng(batch).normal(size=(batch, channels, 60)).astype(np.float32)
+        np.testing.assert_allclose(in_onnx.probabilities(X), in_torch.probabilities(X), atol=1e-4)
+
+
+def test_predicting_series_with_an_onnx_file_imports_no_torch(tmp_path):
+    model = make_model(tmp_path / "gp.safetensors", length=150)
+    assert run("export", model).exit_code == 0
+    code = ("import sys; from petclf.cli import app\n"
+            f"app(['predict', 'series', {str(tmp_path / 'gp.onnx')!r}, {str(SAMPLES / 'GunPoint' / 'GunPoint_TEST.tsv')!r},"
+            " '-q', '--json'], standalone_mode=False)\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    predictions, modules = proc.stdout.rsplit("\n", 2)[0], set(proc.stdout.split("\n")[-2].split())
+    assert len(json.loads(predictions)["predictions"]) == 150
+    assert "onnxruntime" in modules and not modules & {"torch", "fastai"}

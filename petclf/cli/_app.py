@@ -70,7 +70,7 @@ app = typer.Typer(
          "[bold]petclf predict image[/] / [bold]predict series[/] classify with the result, "
          "[bold]petclf evaluate[/] measures it on labelled data, class by class, [bold]petclf explain[/] shows "
          "where it looked, "
-         "[bold]petclf export[/] makes an image model an ONNX file that predicts without torch, and "
+         "[bold]petclf export[/] makes a model an ONNX file that predicts without torch, and "
          "[bold]petclf tsimage[/] turns time series into images. "
          "Every command has its own --help with examples.",
     invoke_without_command=True,

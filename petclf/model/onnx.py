@@ -36,12 +36,12 @@ def export_onnx(model: Path, out: Path | None = None, overwrite: bool = False) -
     if out.exists() and not overwrite:
         raise UsageError(f"{out} exists; pass --overwrite to replace it")
     module, meta, _ = load_module(model, "cpu")
-    if meta.input == "series":
-        raise UsageError(f"{model}: series models are not exported yet (their GAF stem is not traced); "
-                         "predict them with the .safetensors model")
-    example = torch.zeros(2, meta.image_size, meta.image_size, 3, dtype=torch.uint8)
+    if meta.input == "series":  # the stem draws their images inside the graph, as in torch
+        name, example = "series", torch.randn(2, meta.series.channels, meta.series.length)
+    else:
+        name, example = "pixels", torch.zeros(2, meta.image_size, meta.image_size, 3, dtype=torch.uint8)
     program = torch.onnx.export(module, (example,), dynamo=True, verbose=False, external_data=False,
-                                input_names=["pixels"], output_names=["probabilities"],
+                                input_names=[name], output_names=["probabilities"],
                                 dynamic_shapes=({0: torch.export.Dim("batch")},))
     program.model.metadata_props["petclf"] = meta.to_json()
     with atomic_file(out) as tmp:

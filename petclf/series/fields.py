@@ -65,7 +65,7 @@ def markov_transition_field(x: torch.Tensor, size: int, n_bins: int = MTF_BINS) 
     lead, length = x.shape[:-1], x.shape[-1]
     flat = x.reshape(-1, length)
     step = max(1, _CHUNK_BYTES // (8 * n_bins * length))
-    out = torch.cat([_mtf(part.to(torch.float64), size, n_bins) for part in flat.split(step)])
+    out = torch.cat([_mtf(part.to(torch.float64), size, n_bins) for part in gaf.in_chunks(flat, step)])
     return out.float().reshape(*lead, size, size)
 
 
@@ -73,9 +73,10 @@ def _mtf(x: torch.Tensor, size: int, n_bins: int) -> torch.Tensor:
     import torch
 
     edges = torch.quantile(x, torch.linspace(0, 1, n_bins + 1, dtype=x.dtype, device=x.device)[1:-1], dim=-1)
-    bins = torch.searchsorted(edges.T.contiguous(), x.contiguous())  # pyts: np.searchsorted, side='left'
+    # pyts's np.searchsorted(edges, x, side='left'): how many edges lie below each value (ONNX has no searchsorted)
+    bins = (x.unsqueeze(-1) > edges.T.unsqueeze(1)).sum(-1)
     pairs = bins[:, :-1] * n_bins + bins[:, 1:]
-    counts = torch.zeros(len(x), n_bins * n_bins, dtype=x.dtype, device=x.device)
+    counts = torch.zeros(x.shape[0], n_bins * n_bins, dtype=x.dtype, device=x.device)  # len(x) would fix the batch size in an export
     counts.scatter_add_(1, pairs, torch.ones_like(pairs, dtype=x.dtype))
     counts = counts.view(-1, n_bins, n_bins)
     transitions = counts / counts.sum(-1, keepdim=True).clamp_(min=1)

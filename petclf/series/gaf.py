@@ -116,6 +116,8 @@ def gaf(x: torch.Tensor, size: int | None = None, method: str = "gadf",
         left, right = torch.stack([sin, -cos], -1), torch.stack([cos, sin], 1)
     else:
         left, right = torch.stack([cos, -sin], -1), torch.stack([cos, sin], 1)
+    if torch.compiler.is_exporting():
+        return torch.bmm(left, right).reshape(*lead, size, size)
     out = torch.empty(cos.shape[0], size, size, dtype=torch.float32, device=x.device)
     step = max(1, _BMM_CHUNK_BYTES // (size * size * 4))
     for start in range(0, out.shape[0], step):
@@ -132,7 +134,7 @@ def angles(x: torch.Tensor, size: int, bounds=None) -> tuple[torch.Tensor, torch
 
     step = max(1, _RESAMPLE_CHUNK_BYTES // (24 * x[0].numel() or 1)) if x.ndim > 1 else 1
     cos, sin = [], []
-    for part in x.split(step) if x.ndim > 1 else [x]:
+    for part in in_chunks(x, step) if x.ndim > 1 else [x]:
         part = part.to(torch.float64)
         scale = _power_of_two_scale(part)
         c, s = polar(resample(part / scale, size), bounds and (bounds[0] / scale, bounds[1] / scale))
@@ -141,14 +143,23 @@ def angles(x: torch.Tensor, size: int, bounds=None) -> tuple[torch.Tensor, torch
     return torch.cat(cos), torch.cat(sin)
 
 
+def in_chunks(x: torch.Tensor, step: int) -> list[torch.Tensor]:
+    """``x`` in pieces of ``step`` along its first axis, to bound the working memory; whole while
+    a model is exported to ONNX, whose graph has no loop over a batch of unknown size."""
+    import torch
+
+    return [x] if torch.compiler.is_exporting() else list(x.split(step))
+
+
 def _power_of_two_scale(x: torch.Tensor) -> torch.Tensor:
     """Per series, the power of two that brings its largest magnitude into [0.5, 1). Dividing
     by it is exact, so the field is the same, but values near 1e308 no longer overflow in the
-    window sums of the resampling (found by hypothesis: NaN fields)."""
+    window sums of the resampling (found by hypothesis: NaN fields). ``frexp``'s exponent, from
+    ``log2``, which ONNX has: a power of two one off near a boundary divides just as exactly."""
     import torch
 
-    _, exponent = torch.frexp(x.abs().amax(-1, keepdim=True))
-    return torch.ldexp(torch.ones_like(exponent, dtype=x.dtype), exponent)
+    largest = x.abs().amax(-1, keepdim=True).clamp(min=torch.finfo(x.dtype).tiny)
+    return torch.exp2(torch.floor(torch.log2(largest)) + 1)
 
 
 def colormap_lut(name: str) -> torch.Tensor:
