@@ -114,14 +114,15 @@ def series_row(scratch: Path) -> Row:
     from petclf.series.data import find_series
     from petclf.series.readers import read_series
     from petclf.training.recipe import TrainOptions
-    from petclf.series.tsimage import FieldOptions, write_tsimages
+    from petclf.series.fields import Imaging
+    from petclf.series.tsimage import write_tsimages
 
     X_train, X_test, y_train, y_test = load_gunpoint(return_X_y=True)
     X = np.resize(np.concatenate([X_train, X_test]), (1000, 150))
     y = np.resize(np.concatenate([y_train, y_test]), 1000)
     source = scratch / "gunpoint.tsv"
     np.savetxt(source, np.column_stack([y, X]), delimiter="\t", fmt="%.7g")
-    write_tsimages(read_series(source), scratch / "gunpoint", FieldOptions(size=SERIES.size), quiet=True)
+    write_tsimages(read_series(source), scratch / "gunpoint", Imaging(size=SERIES.size), quiet=True)
     series = find_series(source, valid_pct=0.2, seed=42)
     images = find_images(scratch / "gunpoint", valid_pct=0.2, seed=42)
     options = TrainOptions(ARCH, size=SERIES.size, bs=SERIES.bs, epochs=1, freeze_epochs=0, lr=SERIES.lr,

@@ -85,9 +85,10 @@ def pyts_png_loop(path: Path, out: Path, size: int) -> None:
 
 def petclf_tsimage(path: Path, out: Path, size: int) -> None:
     from petclf.series.readers import read_series
-    from petclf.series.tsimage import FieldOptions, write_tsimages
+    from petclf.series.fields import Imaging
+    from petclf.series.tsimage import write_tsimages
 
-    write_tsimages(read_series(path), out, FieldOptions(size=size), overwrite=True, quiet=True)
+    write_tsimages(read_series(path), out, Imaging(size=size), overwrite=True, quiet=True)
 
 
 def end_to_end(X: np.ndarray, size: int, scratch: Path) -> Row:

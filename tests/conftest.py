@@ -100,10 +100,11 @@ def make_model(path: Path, length: int | None = None, classes: int = 2, weights_
     from petclf.model.backbones import Arch
     from petclf.model.file import ModelMeta, SeriesInput, save_model
     from petclf.model.stem import series_classifier
+    from petclf.series.fields import Imaging
 
     net, spec = network.build(Arch("resnet18", "torchvision"), weights_of or classes, None)
     bounds = dict(low=[-2.0] * channels, high=[2.0] * channels) if scaling == "dataset" else {}
-    series = dict(input="series", series=SeriesInput(channels, length, method, 16, "viridis", scaling, **bounds)
+    series = dict(input="series", series=SeriesInput(channels, length, Imaging(method, 16, "viridis", scaling, **bounds))
                   ) if length else {}
     meta = ModelMeta(net=spec, classes=[f"c{i}" for i in range(weights_of or classes)], image_size=32,
                      mean=[0.5] * 3, std=[0.25] * 3, **series)

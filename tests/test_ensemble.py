@@ -95,4 +95,4 @@ def test_a_dataset_scaled_ensemble_scales_every_member_with_the_bounds_of_all_it
     assert result.exit_code == 0, result.stderr
     X = read_series(GUNPOINT_TRAIN).X
     series = read_model(tmp_path / "run")[1].series
-    assert (series.low, series.high) == ([float(X.min())], [float(X.max())])
+    assert (series.imaging.low, series.imaging.high) == ([float(X.min())], [float(X.max())])

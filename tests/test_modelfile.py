@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,6 +8,7 @@ from safetensors.torch import save_file
 
 from petclf.errors import DataError
 from petclf.model.file import ModelMeta, SeriesInput, read_model, save_model
+from petclf.series.fields import Imaging
 from petclf.model.build import NetSpec
 
 META = ModelMeta(net=NetSpec("resnet18", "torchvision", 2, 512, True, 8), classes=["cat", "dog"],
@@ -20,12 +22,20 @@ def test_metadata_round_trips_through_the_file(tmp_path):
 
 
 SERIES_META = ModelMeta(net=META.net, classes=["1", "2"], image_size=64, mean=[0.5] * 3, std=[0.5] * 3,
-                        input="series", series=SeriesInput(6, 100, "gadf", 64, "viridis"))
+                        input="series", series=SeriesInput(6, 100, Imaging("gadf", 64, "viridis")))
 
 
 def test_series_metadata_round_trips_through_the_file(tmp_path):
     save_model(tmp_path / "m.safetensors", {"w": torch.zeros(1)}, SERIES_META)
     assert read_model(tmp_path / "m.safetensors")[1] == SERIES_META
+
+
+def test_how_series_are_drawn_sits_flat_in_the_file_as_it_always_has():
+    """Model files from before ``Imaging`` held its fields beside channels and length."""
+    flat = json.loads(SERIES_META.to_json())["series"]
+    assert flat == {"channels": 6, "length": 100, "method": "gadf", "size": 64, "colormap": "viridis",
+                    "scaling": "series", "low": None, "high": None, "label_col": "0"}
+    assert ModelMeta.from_json(SERIES_META.to_json(), Path("m")) == SERIES_META
 
 
 def mangled(**changes):

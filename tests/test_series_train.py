@@ -11,6 +11,7 @@ from PIL import Image
 from conftest import SAMPLES, run, write_ucr
 from petclf.model.file import SeriesInput, read_model
 from petclf.model.stem import GafStem, window_slice
+from petclf.series.fields import Imaging
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ def test_training_on_a_series_file_reports_series_metrics(gunpoint_run):
 def test_the_field_options_are_stored_in_the_model(gunpoint_run):
     folder, _, _ = gunpoint_run
     state, meta = read_model(folder)
-    assert meta.input == "series" and meta.series == SeriesInput(1, 150, "gadf", 32, "viridis")
+    assert meta.input == "series" and meta.series == SeriesInput(1, 150, Imaging("gadf", 32, "viridis"))
     assert meta.classes == ["1", "2"] and "2.8.weight" in state  # stem, body, head: the head is 2
     assert not any(key.startswith("0.") for key in state)  # the stem has no weights
 
@@ -88,7 +89,7 @@ def test_stem_pixels_are_the_png_pixels_tsimage_writes(tmp_path, gunpoint):
     X = gunpoint[0][:4]
     write_ucr(tmp_path / "s.tsv", X, [1, 2, 1, 2])
     assert run("tsimage", tmp_path / "s.tsv", tmp_path / "img", "--size", "48", "-q").exit_code == 0
-    stem = GafStem("gadf", 48, "viridis", mean=[0.0] * 3, std=[1.0] * 3)  # leaves pixels / 255
+    stem = GafStem(Imaging("gadf", 48, "viridis"), mean=[0.0] * 3, std=[1.0] * 3)  # leaves pixels / 255
     images = stem(torch.from_numpy(X).float()[:, None])
     for row, image in enumerate(images):
         png = np.asarray(Image.open(tmp_path / "img" / str(1 + row % 2) / f"{row:04d}.png").convert("RGB"))
@@ -102,10 +103,10 @@ def test_multivariate_series_train_and_predict_as_a_mosaic(tmp_path, basic_motio
     metrics = train_series(tmp_path / "train.npz", tmp_path / "run", "--valid", tmp_path / "valid.npz",
                            "--size", "16", "--epochs", "1", "--scaling", "dataset")
     assert metrics["channels"] == 6 and metrics["classes"] == sorted(set(y_train))
-    field = read_model(tmp_path / "run")[1].series
+    field = read_model(tmp_path / "run")[1].series.imaging
     assert field.scaling == "dataset" and len(field.low) == len(field.high) == 6
     assert np.allclose(field.high, X_train[::2].max(axis=(0, 2)))  # the training series' maxima
-    stem = GafStem("gadf", 16, "viridis", [0.5] * 3, [0.5] * 3)
+    stem = GafStem(Imaging("gadf", 16, "viridis"), [0.5] * 3, [0.5] * 3)
     assert stem(torch.zeros(2, 6, 100).normal_()).shape == (2, 3, 32, 48)  # 2 x 3 tiles of 16 px
     predicted = run("predict", "series", tmp_path / "run", tmp_path / "valid.npz", "--json")
     assert predicted.exit_code == 0 and len(json.loads(predicted.stdout)["predictions"]) == 10
@@ -137,7 +138,7 @@ def test_lr_find_runs_on_a_series_file(tmp_path):
 
 
 def test_the_stem_s_dataset_bounds_move_with_the_model():
-    stem = GafStem("gadf", 16, "viridis", [0.5] * 3, [0.25] * 3, (torch.zeros(1, 1), torch.ones(1, 1)))
+    stem = GafStem(Imaging("gadf", 16, "viridis", "dataset", [0.0], [1.0]), [0.5] * 3, [0.25] * 3)
     stem.to("meta")
     assert stem.low.device.type == "meta" and stem.high.device.type == "meta"
     assert "low" not in stem.state_dict()  # rebuilt from the metadata, not stored among the weights

@@ -11,7 +11,8 @@ from petclf.series import tsimage
 from petclf.errors import DataError
 from petclf.series.gaf import colormap_lut, gaf, to_rgb
 from petclf.series.readers import SeriesSet, read_series
-from petclf.series.tsimage import FieldOptions, folder_name, write_tsimages
+from petclf.series.fields import Imaging
+from petclf.series.tsimage import folder_name, write_tsimages
 
 TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 TEST = SAMPLES / "GunPoint" / "GunPoint_TEST.tsv"
@@ -144,4 +145,4 @@ def test_labels_become_safe_folder_names(label, name):
 def test_labels_that_would_share_a_folder_are_an_error(tmp_path):
     series = SeriesSet(np.zeros((2, 1, 4), np.float32), ["a/b", "a_b"], tmp_path / "s.tsv")
     with pytest.raises(DataError, match="would share a folder name"):
-        write_tsimages(series, tmp_path / "out", FieldOptions(size=4))
+        write_tsimages(series, tmp_path / "out", Imaging(size=4))

@@ -57,20 +57,21 @@ def tsimage(
     A series with several channels gets one field per channel, tiled into a near-square grid (channel 0 top left).
     """
     from petclf.series.readers import read_series
-    from petclf.series.tsimage import FieldOptions, write_tsimages
+    from petclf.series.fields import Imaging
+    from petclf.series.tsimage import write_tsimages
 
     series = read_series(input, label_col=None if no_labels else label_col)
-    options = FieldOptions(method=method, size=size, colormap=colormap)
-    report = write_tsimages(series, out_dir, options, fmt=image_format.value,
+    imaging = Imaging(method=method, size=size, colormap=colormap)
+    report = write_tsimages(series, out_dir, imaging, fmt=image_format.value,
                             split=split.value if split else None, overwrite=overwrite,
                             workers=workers, quiet=quiet or json_)
     summary = {"folder": str(report.folder), "images": report.n_images, "classes": report.class_counts,
-               "method": options.method, "size": options.size, "format": image_format.value,
+               "method": imaging.method, "size": imaging.size, "format": image_format.value,
                "channels": int(series.X.shape[1]), "manifest": str(report.manifest),
                "preview": str(report.preview)}
     if json_:
         console.print_json(summary)
         return
     classes = f" in {len(report.class_counts)} classes" if report.class_counts else ""
-    console.result(f"Wrote {report.n_images} {options.method.upper()} images{classes} to {report.folder}")
+    console.result(f"Wrote {report.n_images} {imaging.method.upper()} images{classes} to {report.folder}")
     console.result(f"manifest: {report.manifest}\npreview:  {report.preview}")

@@ -97,13 +97,8 @@ def series_panels(evaluation: Evaluation, series: SeriesSet, meta, n: int = 8) -
     """The top losses as the model's image of each series (its GafStem's drawing) and the curve."""
     import torch
 
-    from petclf.series import fields
-    from petclf.series import gaf
-
     rows = top_losses(evaluation, n)
-    want = meta.series
-    images = fields.series_images(torch.from_numpy(series.X[rows]), want.method, want.size,
-                                  gaf.colormap_lut(want.colormap), want.bounds()).numpy()
+    images = meta.series.imaging.draw(torch.from_numpy(series.X[rows])).numpy()
     return [{"image": image, "curve": series.X[i], "title": _title(evaluation, i)} for i, image in zip(rows, images)]
 
 

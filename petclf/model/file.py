@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from petclf.atomic import atomic_file
 from petclf.errors import DataError, UsageError
 from petclf.model.build import NetSpec
+from petclf.series.fields import Imaging
 
 if TYPE_CHECKING:
     import torch
@@ -28,25 +30,21 @@ INPUTS = ("image", "series")
 
 @dataclass(frozen=True)
 class SeriesInput:
-    """The series a model reads and how it makes them images (its ``GafStem``)."""
+    """The series a model reads and how its stem makes them images. In the file, ``imaging``'s
+    fields sit beside the others, in one flat ``series`` object."""
 
     channels: int
     length: int
-    method: str  # a field ("gadf", "gasf", "mtf", "rp") or three joined by "+" (fields.py)
-    size: int  # side of each channel's field
-    colormap: str
-    scaling: str = "series"  # each series min-max scaled on its own; "dataset": by low/high
-    low: list[float] | None = None  # per channel: the training set's minimum ("dataset" scaling)
-    high: list[float] | None = None
+    imaging: Imaging
     label_col: str = "0"  # the label column of the training file, which predict series reads too
 
-    def bounds(self):
-        """``gaf``'s bounds argument: tensors (C, 1), or None for per-series scaling."""
-        if self.scaling != "dataset":
-            return None
-        import torch
+    def to_dict(self) -> dict:
+        return {"channels": self.channels, "length": self.length, **asdict(self.imaging), "label_col": self.label_col}
 
-        return torch.tensor(self.low).view(-1, 1), torch.tensor(self.high).view(-1, 1)
+    @classmethod
+    def from_dict(cls, flat: dict) -> SeriesInput:
+        drawing = {name: flat.pop(name) for name in [f.name for f in dataclass_fields(Imaging)] if name in flat}
+        return cls(imaging=Imaging(**drawing), **flat)
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class ModelMeta:
     format: str = FORMAT
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps({**asdict(self), "series": self.series and self.series.to_dict()})
 
     @classmethod
     def from_json(cls, text: str, source: Path) -> ModelMeta:
@@ -76,7 +74,7 @@ class ModelMeta:
                 raise ValueError(f"format is not {FORMAT}")
             net = NetSpec(**raw.pop("net"))
             series = raw.pop("series", None)
-            meta = cls(net=net, series=None if series is None else SeriesInput(**series), **raw)
+            meta = cls(net=net, series=None if series is None else SeriesInput.from_dict(series), **raw)
             _check(meta)
             return meta
         except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -104,21 +102,22 @@ def _check_series(series: SeriesInput) -> None:
     from petclf.series import fields
     from petclf.series import gaf
 
-    if not all(isinstance(v, int) and v > 0 for v in (series.channels, series.length, series.size)):
+    drawing = series.imaging
+    if not all(isinstance(v, int) and v > 0 for v in (series.channels, series.length, drawing.size)):
         raise ValueError("series channels, length and size must be positive integers")
     try:
-        fields.check_method(series.method)
+        fields.check_method(drawing.method)
     except (UsageError, AttributeError):
         raise ValueError("unknown series method or colormap") from None
-    if not isinstance(series.colormap, str) or not isinstance(series.label_col, str):
+    if not isinstance(drawing.colormap, str) or not isinstance(series.label_col, str):
         raise ValueError("unknown series method or colormap")
-    if series.scaling not in gaf.SCALINGS:
+    if drawing.scaling not in gaf.SCALINGS:
         raise ValueError("unknown series scaling")
-    if series.scaling == "dataset" and not (
-            isinstance(series.low, list) and isinstance(series.high, list)
-            and len(series.low) == len(series.high) == series.channels
-            and all(isinstance(v, (int, float)) for v in series.low + series.high)
-            and all(lo <= hi for lo, hi in zip(series.low, series.high))):
+    if drawing.scaling == "dataset" and not (
+            isinstance(drawing.low, list) and isinstance(drawing.high, list)
+            and len(drawing.low) == len(drawing.high) == series.channels
+            and all(isinstance(v, (int, float)) for v in drawing.low + drawing.high)
+            and all(lo <= hi for lo, hi in zip(drawing.low, drawing.high))):
         raise ValueError("dataset scaling needs low <= high for each channel")
 
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from petclf.series import fields
-from petclf.series import gaf
+from petclf.series import fields, gaf
+from petclf.series.fields import Imaging
 
 if TYPE_CHECKING:
     from petclf.model.file import ModelMeta
@@ -33,16 +33,15 @@ class GafStem(nn.Module):
     they move with the model (``.to("cuda")``).
     """
 
-    def __init__(self, method: str, size: int, colormap: str, mean, std,
-                 bounds: tuple[torch.Tensor, torch.Tensor] | None = None):
+    def __init__(self, imaging: Imaging, mean, std):
         super().__init__()
-        fields.check_method(method)
-        self.method, self.size = method, gaf.check_size(size)
+        self.method, self.size = imaging.check().method, imaging.size
+        bounds = imaging.bounds()
         self.dataset_scaling = bounds is not None
         if bounds is not None:
             self.register_buffer("low", bounds[0], persistent=False)
             self.register_buffer("high", bounds[1], persistent=False)
-        self.register_buffer("lut", gaf.colormap_lut(colormap), persistent=False)
+        self.register_buffer("lut", gaf.colormap_lut(imaging.colormap), persistent=False)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 
@@ -58,9 +57,7 @@ def series_classifier(meta: ModelMeta, net: nn.Sequential) -> nn.Sequential:
     """``(stem, body, head)``, the stem made as ``meta.series`` says, for training and predicting
     alike. The image classifier's parameter names move from ``0.``/``1.`` to ``1.``/``2.``; the
     last two children stay the body and the head."""
-    field = meta.series
-    stem = GafStem(field.method, field.size, field.colormap, meta.mean, meta.std, field.bounds())
-    return nn.Sequential(stem, *net)
+    return nn.Sequential(GafStem(meta.series.imaging, meta.mean, meta.std), *net)
 
 
 def window_slice(x: torch.Tensor, min_scale: float = 0.8, generator: torch.Generator | None = None) -> torch.Tensor:

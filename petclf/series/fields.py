@@ -13,11 +13,12 @@ Fields, each an N x N picture of a series brought to N points, with values in [-
 A method is one field (``gadf``, coloured with a colormap) or three joined with ``+``
 (``gasf+gadf+mtf``: red, green, blue), the stack fast.ai forum experiments found best on
 OliveOil. Everything is torch, on the series' device, so the model's stem, ``tsimage`` and
-the preview all draw the same pixels with this one function.
+the preview all draw the same pixels with this one function, as one ``Imaging`` describes them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from petclf.series import gaf
@@ -29,6 +30,43 @@ if TYPE_CHECKING:
 FIELDS = ("gadf", "gasf", "mtf", "rp")
 MTF_BINS = 5  # pyts's default
 _CHUNK_BYTES = 64 * 2**20  # float64 working memory per chunk of series (as gaf's)
+
+
+@dataclass(frozen=True)
+class Imaging:
+    """How a series becomes an image: the one description ``tsimage`` draws with, a model's
+    stem draws with, and the model file stores (model/file.py)."""
+
+    method: str = "gadf"  # a field ("gadf", "gasf", "mtf", "rp") or three joined by "+"
+    size: int = 128  # side of each channel's field
+    colormap: str = gaf.DEFAULT_COLORMAP  # of one field; a stack's three fields are red, green, blue
+    scaling: str = "series"  # each series min-max scaled on its own; "dataset": by low and high
+    low: list[float] | None = None  # per channel: the training set's minimum ("dataset" scaling)
+    high: list[float] | None = None
+
+    def check(self) -> Imaging:
+        """Itself, once its method, size and scaling are known to be drawable."""
+        check_method(self.method)
+        gaf.check_size(self.size)
+        gaf.check_scaling(self.scaling)
+        return self
+
+    def bounds(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``gaf``'s bounds argument: tensors (C, 1), or None for per-series scaling."""
+        if self.scaling != "dataset":
+            return None
+        import torch
+
+        return torch.tensor(self.low).view(-1, 1), torch.tensor(self.high).view(-1, 1)
+
+    def draw(self, x: torch.Tensor, lut: torch.Tensor | None = None) -> torch.Tensor:
+        """Series ``(n, C, L)`` as uint8 RGB images ``(n, H, W, 3)`` (``lut``: the colormap's, if made)."""
+        lut = gaf.colormap_lut(self.colormap) if lut is None else lut
+        return series_images(x, self.method, self.size, lut, self.bounds())
+
+    def describe(self) -> str:
+        colours = self.colormap if len(check_method(self.method)) == 1 else "as red, green, blue"
+        return f"{self.method.upper()} {self.size}px, {colours}"
 
 
 def check_method(method: str) -> tuple[str, ...]:

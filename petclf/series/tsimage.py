@@ -23,6 +23,7 @@ import numpy as np
 
 from petclf import console
 from petclf.series import fields
+from petclf.series.fields import Imaging
 from petclf.series import gaf
 from petclf.atomic import atomic_dir
 from petclf.errors import DataError, UsageError
@@ -37,15 +38,6 @@ _CHUNK_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
-class FieldOptions:
-    """How a series becomes an image; a model trained on the images must be fed the same."""
-
-    method: str = "gadf"
-    size: int = 128
-    colormap: str = gaf.DEFAULT_COLORMAP
-
-
-@dataclass(frozen=True)
 class TsImageReport:
     folder: Path
     n_images: int
@@ -54,31 +46,31 @@ class TsImageReport:
     preview: Path | None = None
 
 
-def write_tsimages(series: SeriesSet, out_dir: Path, options: FieldOptions = FieldOptions(),
+def write_tsimages(series: SeriesSet, out_dir: Path, imaging: Imaging = Imaging(),
                    fmt: str = "png", split: str | None = None, overwrite: bool = False,
                    workers: int | None = None, quiet: bool = False) -> TsImageReport:
     """Write one image per series and a ``manifest.csv`` beside them, and a ``preview.png``
     beside the class folders: with ``split``, as ``OUT/preview-<split>.png`` next to the split's
-    folder, where no tool takes it for an image of a class called "train"."""
-    fields.check_method(options.method)
-    gaf.check_size(options.size)
+    folder, where no tool takes it for an image of a class called "train". Each series is
+    scaled on its own (``imaging.scaling`` "series"): there is no training set to take bounds from."""
+    imaging.check()
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     if split is not None and split not in SPLITS:
         raise UsageError(f"--split must be one of {', '.join(SPLITS)} (got {split!r})")
-    lut = gaf.colormap_lut(options.colormap)
+    lut = gaf.colormap_lut(imaging.colormap)
     files = _file_names(series, fmt)
     folder = Path(out_dir) / split if split else Path(out_dir)
     with atomic_dir(folder, overwrite=overwrite) as tmp:
         for sub in {name.split("/")[0] for name in files if "/" in name}:
             (tmp / sub).mkdir()
-        _write_fields(series, files, tmp, options, lut, fmt, workers, quiet)
+        _write_fields(series, files, tmp, imaging, lut, fmt, workers, quiet)
         _write_manifest(series, files, split, tmp / "manifest.csv")
         if not split:
-            _write_preview(series, options, lut, tmp / "preview.png")
+            _write_preview(series, imaging, lut, tmp / "preview.png")
     preview = Path(out_dir) / f"preview-{split}.png" if split else folder / "preview.png"
     if split:
-        _write_preview(series, options, lut, preview)
+        _write_preview(series, imaging, lut, preview)
     counts = {label: (series.labels or []).count(label) for label in series.classes}
     return TsImageReport(folder, len(files), counts, folder / "manifest.csv", preview)
 
@@ -101,19 +93,19 @@ def _file_names(series: SeriesSet, fmt: str) -> list[str]:
     return [f"{folders[label]}/{stem}" for label, stem in zip(series.labels, stems)]
 
 
-def _write_fields(series: SeriesSet, files: list[str], tmp: Path, options: FieldOptions,
+def _write_fields(series: SeriesSet, files: list[str], tmp: Path, imaging: Imaging,
                   lut, fmt: str, workers: int | None, quiet: bool) -> None:
     import torch
 
     n, channels, _ = series.X.shape
-    chunk = max(1, min(256, _CHUNK_BYTES // (channels * options.size**2 * 4)))
+    chunk = max(1, min(256, _CHUNK_BYTES // (channels * imaging.size**2 * 4)))
     pending: deque[Future] = deque()
     with console.progress("tsimage", total=n, unit="images", quiet=quiet) as advance, \
             ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
         for start in range(0, n, chunk):
             x = torch.from_numpy(series.X[start:start + chunk])
-            images = (fields.series_images(x, options.method, options.size, lut) if fmt == "png"
-                      else fields.series_fields(x, options.method, options.size)).numpy()
+            images = (imaging.draw(x, lut) if fmt == "png"
+                      else fields.series_fields(x, imaging.method, imaging.size, imaging.bounds())).numpy()
             for i, image in enumerate(images, start):
                 pending.append(pool.submit(_save, image, tmp / files[i]))
             while len(pending) > chunk:
@@ -141,7 +133,7 @@ def _write_manifest(series: SeriesSet, files: list[str], split: str | None, path
         writer.writerows([row, name, label, split or ""] for row, (name, label) in enumerate(zip(files, labels)))
 
 
-def _write_preview(series: SeriesSet, options: FieldOptions, lut, path: Path) -> None:
+def _write_preview(series: SeriesSet, imaging: Imaging, lut, path: Path) -> None:
     """A few images of each class (of the first classes when there are many), in file order."""
     import torch
 
@@ -153,9 +145,7 @@ def _write_preview(series: SeriesSet, options: FieldOptions, lut, path: Path) ->
             rows.append(row)
     picks = dict(sorted(picks.items()))
     rows = [row for chosen in picks.values() for row in chosen]
-    images = iter(fields.series_images(torch.from_numpy(series.X[rows]), options.method, options.size, lut).numpy())
+    images = iter(imaging.draw(torch.from_numpy(series.X[rows]), lut).numpy())
     grid = {label: [next(images) for _ in chosen] for label, chosen in picks.items()}
-    one_field = len(fields.check_method(options.method)) == 1
-    colours = options.colormap if one_field else "as red, green, blue"
-    title = f"{series.source.name}: {options.method.upper()} {options.size}px, {colours}"
-    save_image_grid(grid, path, title, colorbar=lut.numpy() if one_field else None)
+    one_field = len(fields.check_method(imaging.method)) == 1
+    save_image_grid(grid, path, f"{series.source.name}: {imaging.describe()}", colorbar=lut.numpy() if one_field else None)

@@ -32,6 +32,7 @@ from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.errors import Interrupted, UsageError
 from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
 from petclf.model.file import ModelMeta, SeriesInput
+from petclf.series.fields import Imaging
 from petclf.training.recipe import Labelled, TrainOptions, default_source, kind, member_splits, schedule_length, with_defaults
 from petclf.training.runfolder import Member, run_args, write_run
 from petclf.series.data import LabelledSeries
@@ -242,8 +243,8 @@ def _input(data: Labelled, options: TrainOptions, scaled_on: list[int] | None = 
     if options.scaling == "dataset":
         train = data.X[data.train if scaled_on is None else scaled_on]
         bounds = {"low": train.min(axis=(0, 2)).tolist(), "high": train.max(axis=(0, 2)).tolist()}
-    return {"input": "series", "series": SeriesInput(channels, length, options.method, options.size, options.colormap,
-                                                     options.scaling, **bounds, label_col=data.label_col)}
+    imaging = Imaging(options.method, options.size, options.colormap, options.scaling, **bounds)
+    return {"input": "series", "series": SeriesInput(channels, length, imaging, label_col=data.label_col)}
 
 
 def _model_and_batches(data: Labelled, model, meta: ModelMeta, options: TrainOptions, device):
