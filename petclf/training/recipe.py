@@ -9,16 +9,13 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from petclf import inputs
-from petclf.series import fields
 from petclf.training import runfolder
 from petclf.training.balance import check_balance
-from petclf.images.data import LabelledImages
+from petclf.training.kinds import Labelled, kind_of
 from petclf.errors import PetclfError, UsageError
-from petclf.series.gaf import DEFAULT_COLORMAP, check_scaling, mosaic_shape
-from petclf.series.data import LabelledSeries
+from petclf.series.gaf import DEFAULT_COLORMAP
 from petclf.splits import fold_splits
 
-Labelled = LabelledImages | LabelledSeries
 
 
 @dataclass(frozen=True)
@@ -58,13 +55,10 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
     and ``folds`` from its size: an ensemble for a small training set without a given validation set."""
     from petclf.model.backbones import find_arch, fixed_size
 
-    base = inputs.SERIES if isinstance(data, LabelledSeries) else image_defaults(data)
+    kind = kind_of(data)
+    base = kind.defaults(data)
     unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
-    tiles = (1, 1)
-    if isinstance(data, LabelledSeries):
-        fields.check_method(options.method)
-        check_scaling(options.scaling)
-        tiles = mosaic_shape(data.X.shape[1])
+    tiles = kind.tiles(data, options)
     check_balance(options.balance)
     fixed = fixed_size(find_arch(options.arch), options.size, tiles)
     if fixed:
@@ -75,15 +69,6 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
     return replace(options, **unset)
 
 
-def image_defaults(images: LabelledImages) -> inputs.Defaults:
-    """fast.ai's for photographs; those for thumbnails when the median training image is smaller
-    than ``inputs.THUMBNAIL_SIDE`` a side."""
-    from petclf.images.data import median_side
-
-    small = median_side([images.files[i] for i in images.train]) < inputs.THUMBNAIL_SIDE
-    return inputs.THUMBNAILS if small else inputs.IMAGES
-
-
 def member_splits(data: Labelled, options: TrainOptions) -> list[Labelled]:
     """The data as each member sees it: itself for one model, else one split per fold."""
     if options.folds == 1:
@@ -92,15 +77,6 @@ def member_splits(data: Labelled, options: TrainOptions) -> list[Labelled]:
         raise UsageError(f"--folds {options.folds} shares the training items out into validation folds itself; "
                          "leave out --valid (or the DATA/valid folder), or pass --folds 1")
     return fold_splits(data, options.folds, options.seed)
-
-
-def default_source(data: Labelled) -> str:
-    small = not isinstance(data, LabelledSeries) and image_defaults(data) is inputs.THUMBNAILS
-    return f"default for {'thumbnails' if small else kind(data)}"
-
-
-def kind(data: Labelled) -> str:
-    return "series" if isinstance(data, LabelledSeries) else "images"
 
 
 def read_args(run: Path) -> tuple[dict, TrainOptions]:

@@ -31,11 +31,10 @@ from petclf.device import resolve_device, resolve_precision
 from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.errors import Interrupted, UsageError
 from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
-from petclf.model.file import ModelMeta, SeriesInput
-from petclf.series.fields import Imaging
-from petclf.training.recipe import Labelled, TrainOptions, default_source, kind, member_splits, schedule_length, with_defaults
+from petclf.model.file import ModelMeta
+from petclf.training.kinds import Labelled, kind_of
+from petclf.training.recipe import TrainOptions, member_splits, schedule_length, with_defaults
 from petclf.training.runfolder import Member, run_args, write_run
-from petclf.series.data import LabelledSeries
 
 @dataclass(frozen=True)
 class TrainReport:
@@ -53,7 +52,7 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
     learn, _, _ = _learner(data, options, quiet)
     finding = find_lr(learn, options.lr_find_iters)
     if options.lr is not None:
-        finding = replace(finding, train_lr=options.lr, train_lr_source=default_source(data))
+        finding = replace(finding, train_lr=options.lr, train_lr_source=kind_of(data).default_source(data))
     if plot is not None:
         save_plot(finding, plot)
     return finding
@@ -67,7 +66,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
     folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
-    lr_source = "--lr" if options.lr is not None else default_source(data)
+    kind = kind_of(data)
+    lr_source = "--lr" if options.lr is not None else kind.default_source(data)
     options = with_defaults(options, data)
     note = imbalance_note([data.labels[i] for i in data.train])
     if note and not options.balance:
@@ -87,12 +87,12 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                 lr, lr_source = finding.train_lr, finding.train_lr_source
                 _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
             if len(splits) > 1 and k == 0:
-                _say(quiet, f"{len(data.labels)} {kind(data)}: training {len(splits)} models, each validated on "
+                _say(quiet, f"{len(data.labels)} {kind.name}: training {len(splits)} models, each validated on "
                             f"its own stratified fold, and averaging them (--folds {options.folds}; --folds 1 for "
                             "one model)")
             if len(splits) > 1:
                 _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and {len(split.valid)} "
-                            f"validation {kind(data)}")
+                            f"validation {kind.name}")
             facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
             board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet)
             if stopped is not None:
@@ -189,6 +189,7 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     from petclf.model import weights
     from petclf.model.backbones import find_arch
 
+    kind = kind_of(data)
     device = resolve_device(options.device)
     precision = resolve_precision(options.precision, device)
     arch = find_arch(options.arch)
@@ -199,12 +200,12 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     model, spec = network.build(arch, len(data.classes), start)
     mean, std = network.normalization(arch)
     meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
-                     std=list(std), versions=_versions(), **_input(data, options, scaled_on))
-    model, dls, cbs = _model_and_batches(data, model, meta, options, device)
+                     std=list(std), versions=_versions(), **kind.model_input(data, options, scaled_on))
+    model, dls, cbs = kind.model_and_batches(data, model, meta, options, device)
     if options.init and not resume:
         origin = weights.load_petclf_model(model, meta, options.init)
     _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
-                f"{len(data.valid)} validation {kind(data)} in {len(data.classes)} classes on {device} ({precision})")
+                f"{len(data.valid)} validation {kind.name} in {len(data.classes)} classes on {device} ({precision})")
     train_labels = [data.labels[i] for i in data.train]
     if options.balance == "sample":
         dls.loaders[0] = balanced_loader(dls.train, train_labels)
@@ -231,35 +232,6 @@ def _check_resumable(resume: Checkpoint, meta: ModelMeta) -> None:
     if resume.classes != meta.classes:
         raise UsageError(f"the data changed since the run began: its classes are {meta.classes}, "
                          f"the run's {resume.classes}")
-
-
-def _input(data: Labelled, options: TrainOptions, scaled_on: list[int] | None = None) -> dict:
-    """The ModelMeta fields that say what the model reads. Dataset scaling takes its bounds from
-    the items ``scaled_on`` (default: the training items), one set for every member of a run."""
-    if not isinstance(data, LabelledSeries):
-        return {}
-    channels, length = data.shape
-    bounds = {}
-    if options.scaling == "dataset":
-        train = data.X[data.train if scaled_on is None else scaled_on]
-        bounds = {"low": train.min(axis=(0, 2)).tolist(), "high": train.max(axis=(0, 2)).tolist()}
-    imaging = Imaging(options.method, options.size, options.colormap, options.scaling, **bounds)
-    return {"input": "series", "series": SeriesInput(channels, length, imaging, label_col=data.label_col)}
-
-
-def _model_and_batches(data: Labelled, model, meta: ModelMeta, options: TrainOptions, device):
-    """The model to train, its DataLoaders, and the callbacks that feed it."""
-    if not isinstance(data, LabelledSeries):
-        from petclf.images.data import dataloaders
-
-        return model, dataloaders(data, options.size, options.bs, meta.mean, meta.std, options.augment,
-                                  options.workers, device, options.seed), []
-    from petclf.series import data as seriesdata
-    from petclf.training.callbacks import SeriesAugment
-    from petclf.model.stem import series_classifier
-
-    dls = seriesdata.dataloaders(data, options.bs, device, options.seed)
-    return series_classifier(meta, model), dls, [SeriesAugment()] if options.augment else []
 
 
 def _versions() -> dict[str, str]:

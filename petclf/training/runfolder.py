@@ -28,6 +28,7 @@ import numpy as np
 from petclf.atomic import write_csv, write_json
 from petclf.errors import PetclfError, UsageError
 from petclf.model.file import MODEL_NAME, ModelMeta, save_model
+from petclf.training.kinds import kind_of
 
 if TYPE_CHECKING:
     import torch
@@ -62,7 +63,7 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
     true = [data.labels[i] for _, i, _ in rows]
     predicted = [meta.classes[int(p.argmax())] for _, _, p in rows]
     scored = score(true, predicted, meta.classes)
-    item = "file" if meta.input == "image" else "series"
+    item = kind_of(data).item
     write_csv(folder / "valid_predictions.csv", [
         {item: data.names[i], "label": t, "predicted": guess, "confidence": round(float(p.max()), 6),
          **({"member": k + 1} if ensemble else {})} for (k, i, p), t, guess in zip(rows, true, predicted)])
@@ -74,7 +75,7 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
 
 
 def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accuracy: float) -> dict:
-    kind = "images" if meta.input == "image" else "series"
+    kind = kind_of(data).name
     seconds = sum(row["seconds"] for member in members for row in member.history)
     trained = sum(len(data.labels) - len(m.valid) for m in members for _ in m.history)
     valid = [i for member in members for i in member.valid]
@@ -82,7 +83,7 @@ def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accura
                "valid_loss": float(np.mean([loss for member in members for loss in member.losses])),
                "epochs": len(members[0].history), "classes": meta.classes, "input": meta.input,
                f"train_{kind}": len(data.labels) - len(members[0].valid) if len(members) == 1 else len(data.labels),
-               f"valid_{kind}": len(valid), **_data_facts(data), "seconds": round(seconds, 2),
+               f"valid_{kind}": len(valid), **kind_of(data).facts(data), "seconds": round(seconds, 2),
                f"train_{kind}_per_second": round(trained / seconds, 2) if seconds else None,
                "arch": meta.net.arch, "best_epoch": members[0].best_epoch}
     if len(members) > 1:
@@ -92,13 +93,6 @@ def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accura
                                                             for i, p in zip(m.valid, m.probs)])),
                                  "valid_loss": float(np.mean(m.losses))} for k, m in enumerate(members)])
     return metrics
-
-
-def _data_facts(data) -> dict:
-    if hasattr(data, "X"):
-        channels, length = data.shape
-        return {"channels": channels, "length": length}
-    return {"skipped_files": data.skipped, "unreadable_images": [str(p) for p in data.unreadable]}
 
 
 def run_args(options, source: dict | None) -> dict:
