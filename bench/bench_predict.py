@@ -100,8 +100,8 @@ def warm_row(petclf_model: Path, images: list[Path]) -> Row:
     import numpy as np
     import torch
 
-    from petclf.model.file import read_model
     from petclf.model.build import rebuild
+    from petclf.model.file import read_model
     from petclf.predict import load_classifier, predict_images, prepare
 
     classifier = load_classifier(petclf_model, "cpu")

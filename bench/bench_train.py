@@ -112,10 +112,10 @@ def series_row(scratch: Path) -> Row:
     from petclf.images.data import find_images
     from petclf.inputs import SERIES
     from petclf.series.data import find_series
-    from petclf.series.readers import read_series
-    from petclf.training.recipe import TrainOptions
     from petclf.series.fields import Imaging
+    from petclf.series.readers import read_series
     from petclf.series.tsimage import write_tsimages
+    from petclf.training.recipe import TrainOptions
 
     X_train, X_test, y_train, y_test = load_gunpoint(return_X_y=True)
     X = np.resize(np.concatenate([X_train, X_test]), (1000, 150))

@@ -84,8 +84,8 @@ def pyts_png_loop(path: Path, out: Path, size: int) -> None:
 
 
 def petclf_tsimage(path: Path, out: Path, size: int) -> None:
-    from petclf.series.readers import read_series
     from petclf.series.fields import Imaging
+    from petclf.series.readers import read_series
     from petclf.series.tsimage import write_tsimages
 
     write_tsimages(read_series(path), out, Imaging(size=size), overwrite=True, quiet=True)

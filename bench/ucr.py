@@ -113,9 +113,9 @@ def run_once(train: Path, test: Path, out: Path, seed: int, extra: list[str]) ->
 def png_route(train: Path, test: Path, work: Path, seed: int) -> float:
     """Test accuracy of the same recipe trained on tsimage's PNGs of the same split (the split
     `train --valid-pct 0.2 --seed S` makes of a series file)."""
-    from petclf.splits import stratified_split
     from petclf.inputs import SERIES
     from petclf.series.readers import read_series
+    from petclf.splits import stratified_split
 
     series = read_series(train)
     held = set(stratified_split(series.labels, 0.2, seed))

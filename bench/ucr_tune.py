@@ -39,7 +39,6 @@ def splits(name: str, folds: int, seeds: list[int], folder: Path) -> list[tuple[
     seed), training on K-1 folds with seed = fold number."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, train_test_split
-
     from ucr import load, write_series
 
     X, _, y, _ = load(name)

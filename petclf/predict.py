@@ -2,7 +2,7 @@
 
 The network is rebuilt from the file's metadata and its weights loaded from safetensors: no
 pickle, no fastai (whose import alone takes ~10 s). An exported ``.onnx`` file runs on
-onnxruntime instead, without importing torch at all (``onnxfile``). Images are prepared as
+onnxruntime instead, without importing torch at all (``model.onnx``). Images are prepared as
 fastai prepares a validation batch for ``Resize(size)``: RGB, the centred square crop, bilinear
 resize, /255, normalised, so predictions match those made at the end of training. Series go to
 the model as they are: its ``GafStem`` makes their images, as it did in training.
@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from petclf.images.data import IMAGE_ERRORS, image_suffixes, open_rgb
 from petclf.errors import DataError, UsageError
+from petclf.images.data import IMAGE_ERRORS, image_suffixes, open_rgb
 from petclf.model.file import ModelMeta
 from petclf.model.onnx import SUFFIX, load_onnx
+from petclf.series import augment
 from petclf.series.readers import SeriesSet
 
 if TYPE_CHECKING:
     import torch
 
 
-TTA_SCALE, TTA_WINDOWS = 0.9, 3  # series TTA: three windows of 90 %, within training's 80-100 %
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def predict_images(classifier: Classifier, files: list[Path], bs: int = 64, top_
 def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, advance=lambda n: None,
                    tta: bool = False) -> np.ndarray:
     """Class probabilities ``(n, n_classes)`` for each series; with ``tta``, the mean over the
-    series and ``TTA_WINDOWS`` windows of it (``window_views``)."""
+    series and ``augment.TTA_WINDOWS`` windows of it (``augment.window_views``)."""
     if bs < 1:
         raise UsageError("--bs must be at least 1")
     want = classifier.meta.series
@@ -160,24 +160,10 @@ def predict_series(classifier: Classifier, series: SeriesSet, bs: int = 64, adva
     probs = []
     for start in range(0, len(series.X), bs):
         batch = series.X[start:start + bs]
-        views = [batch, *window_views(batch)] if tta else [batch]
+        views = [batch, *augment.window_views(batch)] if tta else [batch]
         probs.append(np.mean([classifier.probabilities(view) for view in views], axis=0))
         advance(len(batch))
     return np.concatenate(probs)
-
-
-def window_views(x: np.ndarray, scale: float = TTA_SCALE, n: int = TTA_WINDOWS) -> list[np.ndarray]:
-    """``n`` windows of ``scale`` of each series, from its start to its end, each stretched back to
-    the full length by linear interpolation: the window slicing training augments with
-    (``seriesnet.window_slice``), at fixed places so that predictions repeat."""
-    length = x.shape[-1]
-    views = []
-    for start in np.linspace(0, 1 - scale, n):
-        position = (start + scale * np.linspace(0, 1, length)) * (length - 1)
-        left = np.minimum(np.floor(position).astype(np.int64), length - 2)
-        weight = (position - left).astype(x.dtype)
-        views.append(x[..., left] * (1 - weight) + x[..., left + 1] * weight)
-    return views
 
 
 def _decoded_batches(files: list[Path], size: int, bs: int,

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from conftest import DIGITS, SAMPLES, make_model, run, write_images
+from PIL import Image
 
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "1", "--bs", "16", "--folds", "1")
@@ -268,6 +267,9 @@ CASES = {
     "lr-mult of 0": (["train", "{D}/four", "--lr-mult", "0", "--out", "{out}"], 2, "--lr-mult must be above 0 (got 0)"),
     "negative seed": (["train", "{D}/four", "--seed", "-1", "--out", "{out}"], 2, "--seed must be at least 0 (got -1)"),
     "no folds": (["train", "{D}/four", "--folds", "0", "--out", "{out}"], 2, "--folds must be at least 1 (got 0)"),
+    "no devices": (["train", "{D}/four", "--devices", "0", "--out", "{out}"], 2, "--devices must be at least 1 (got 0)"),
+    "two GPUs where there are none": (["train", "{D}/four", "--devices", "2", "--device", "cuda", "--out", "{out}"], 2,
+                                      "--devices 2 --device cuda: this machine has 0 CUDA GPU(s)"),
     "ViT at another size": (["train", "{D}/four", "--arch", "vit_tiny_patch16_224", "--no-pretrained", "--size", "64",
                              "--out", "{out}"], 2, "--arch vit_tiny_patch16_224 takes 224 x 224 px images only: "
                                                    "leave out --size (or pass --size 224)"),

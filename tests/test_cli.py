@@ -2,8 +2,8 @@ import subprocess
 import sys
 
 import typer
-
 from conftest import SAMPLES, run
+
 from petclf import __version__
 from petclf.cli import app
 

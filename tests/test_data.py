@@ -1,10 +1,10 @@
 import re
 
 import pytest
-
 from conftest import SAMPLES, run, write_images
-from petclf.images.data import LabelSource, find_images
+
 from petclf.errors import DataError, UsageError
+from petclf.images.data import LabelSource, find_images
 
 
 def test_class_folders_with_a_seeded_split(tmp_path):

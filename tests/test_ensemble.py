@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import SAMPLES, run, write_images
+
 from petclf.model.file import read_model
 from petclf.model.load import trained_network
 from petclf.predict import load_classifier

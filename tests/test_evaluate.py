@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import SAMPLES, make_model, run, write_images
 from sklearn.metrics import classification_report
 
-from conftest import SAMPLES, make_model, run, write_images
 from petclf.evaluate.report import Evaluation, report, top_losses
 
 

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from conftest import SAMPLES, make_model, run, write_images
 from torch import nn
 
-from conftest import SAMPLES, make_model, run, write_images
 from petclf.evaluate.explain import explain, time_attention
 from petclf.model.layers import Probabilities
 from petclf.predict import Classifier

@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import DIGITS, SAMPLES, make_model, modules_to_predict, run
+
 from petclf.predict import load_classifier
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,8 @@ import torch
 from numpy.testing import assert_allclose
 from pyts.image import GramianAngularField
 
-from petclf.series import fields
 from petclf.errors import UsageError
+from petclf.series import fields
 from petclf.series.gaf import colormap_lut, gaf, mosaic_shape, resample, to_rgb
 
 

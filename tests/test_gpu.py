@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import DIGITS, SAMPLES, run
 
 pytestmark = [pytest.mark.slow,

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_model, write_images
 
 pytestmark = pytest.mark.slow  # builds and installs the package: about 20 s

@@ -3,6 +3,8 @@ can be read (and used as a library) knowing only what lies under it. Every impor
 those inside functions (petclf imports its heavy modules lazily)."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,9 @@ def _names(node) -> list[str]:
 def test_no_module_outgrows_a_read():
     long = {str(p.relative_to(PACKAGE)): n for p in MODULES if (n := len(p.read_text().splitlines())) > 300}
     assert not long, f"modules over 300 lines: {long}"
+
+
+def test_ruff_finds_no_unused_or_undefined_names_and_imports_are_sorted():
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(PACKAGE), str(PACKAGE.parent / "tests"),
+                           str(PACKAGE.parent / "bench")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

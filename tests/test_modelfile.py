@@ -7,9 +7,9 @@ import torch
 from safetensors.torch import save_file
 
 from petclf.errors import DataError
+from petclf.model.build import NetSpec
 from petclf.model.file import ModelMeta, SeriesInput, read_model, save_model
 from petclf.series.fields import Imaging
-from petclf.model.build import NetSpec
 
 META = ModelMeta(net=NetSpec("resnet18", "torchvision", 2, 512, True, 8), classes=["cat", "dog"],
                  image_size=64, mean=[0.5, 0.5, 0.5], std=[0.2, 0.2, 0.2], versions={"torch": "x"})

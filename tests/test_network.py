@@ -1,11 +1,11 @@
 import pytest
 import torch
-
 from conftest import DIGITS
+
 from petclf import inputs
+from petclf.errors import UsageError
 from petclf.model import build as network
 from petclf.model.backbones import Arch, find_arch, fixed_size
-from petclf.errors import UsageError
 
 
 @pytest.mark.parametrize("arch, cut, pool, side", [

@@ -3,9 +3,10 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import DIGITS, make_model, modules_to_predict, run, write_images
-from petclf.predict import load_classifier, predict_images, window_views
+
+from petclf.predict import load_classifier, predict_images
+from petclf.series.augment import window_views
 
 
 def valid_rows(folder):

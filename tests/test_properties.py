@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import make_model
 from petclf.errors import DataError, PetclfError
-from petclf.series.gaf import gaf
 from petclf.model.file import ModelMeta, read_model
+from petclf.series.gaf import gaf
 from petclf.series.readers import read_series
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -2,9 +2,9 @@ import re
 
 import numpy as np
 import pytest
+from conftest import numbers, write_ucr
 from numpy.testing import assert_allclose
 
-from conftest import numbers, write_ucr
 from petclf.errors import DataError, UsageError
 from petclf.series.readers import label_text, read_series
 

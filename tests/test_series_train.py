@@ -6,11 +6,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import SAMPLES, run, write_ucr
 from PIL import Image
 
-from conftest import SAMPLES, run, write_ucr
 from petclf.model.file import SeriesInput, read_model
-from petclf.model.stem import GafStem, window_slice
+from petclf.model.stem import GafStem
+from petclf.series.augment import window_slice
 from petclf.series.fields import Imaging
 
 pytestmark = pytest.mark.slow

@@ -1,13 +1,12 @@
 import csv
-import re
 import json
+import re
 
 import pytest
 import torch
-
+from conftest import DIGITS, run, train_digits, write_images
 from safetensors import safe_open
 
-from conftest import DIGITS, run, train_digits, write_images
 from petclf.inputs import THUMBNAILS
 from petclf.model.file import read_model
 
@@ -156,6 +155,7 @@ def test_imbalanced_classes_are_named_and_can_be_balanced(imbalanced_digits, tmp
 
 def test_init_starts_from_a_petclf_model_and_renews_the_head_for_other_classes(tmp_path):
     from conftest import make_model
+
     from petclf.model.file import read_model
 
     start = make_model(tmp_path / "start.safetensors", classes=3)  # resnet18, classes c0 c1 c2

@@ -4,14 +4,14 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import SAMPLES, run, write_ucr
 from PIL import Image
 
-from conftest import SAMPLES, run, write_ucr
-from petclf.series import tsimage
 from petclf.errors import DataError
+from petclf.series import tsimage
+from petclf.series.fields import Imaging
 from petclf.series.gaf import colormap_lut, gaf, to_rgb
 from petclf.series.readers import SeriesSet, read_series
-from petclf.series.fields import Imaging
 from petclf.series.tsimage import folder_name, write_tsimages
 
 TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"

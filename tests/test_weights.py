@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import timm
 import torch
+from conftest import DIGITS, run
 from PIL import Image
 from skimage import data as skdata
 from timm.data import ImageNetInfo
 
-from conftest import DIGITS, run
-from petclf.model.backbones import Arch, find_arch
 from petclf.errors import DataError, UsageError
+from petclf.model.backbones import Arch, find_arch
 from petclf.model.weights import load_into, read_state_dict, resolve
 
 LITE0 = Arch("tf_efficientnet_lite0", "timm")

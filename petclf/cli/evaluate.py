@@ -8,8 +8,18 @@ import typer
 
 from petclf import console, inputs
 from petclf.cli._app import app
-from petclf.cli.options import (Batch, CsvLabels, Device, Json, LabelRe, ModelOrExport, Pets, Quiet, at_least,
-                                refuse_image_labels)
+from petclf.cli.options import (
+    Batch,
+    CsvLabels,
+    Device,
+    Json,
+    LabelRe,
+    ModelOrExport,
+    Pets,
+    Quiet,
+    at_least,
+    refuse_image_labels,
+)
 from petclf.errors import UsageError
 
 

@@ -69,7 +69,8 @@ def _series(classifier, files: list[Path], target: Optional[str], rows: int, lab
             out: Path) -> list[dict]:
     from functools import partial
 
-    from petclf.evaluate.explain import explain as grad_cam, time_attention
+    from petclf.evaluate.explain import explain as grad_cam
+    from petclf.evaluate.explain import time_attention
     from petclf.plots import save_cam
     from petclf.series.readers import read_series
 

@@ -8,8 +8,18 @@ import typer
 from petclf import console
 from petclf.cli._app import app
 from petclf.cli._output import UNKNOWN, emit, unsure
-from petclf.cli.options import (AsCsv, Batch, Device, MinConfidence, ModelOrExport, ModelPath, NoLabels, OutFile,
-                                Quiet, at_least)
+from petclf.cli.options import (
+    AsCsv,
+    Batch,
+    Device,
+    MinConfidence,
+    ModelOrExport,
+    ModelPath,
+    NoLabels,
+    OutFile,
+    Quiet,
+    at_least,
+)
 
 predict_app = typer.Typer(help="Classify with a trained model.", invoke_without_command=True,
                           rich_markup_mode="rich")
@@ -95,7 +105,8 @@ def predict_series(
     When the file has labels, also prints the accuracy and the confusion matrix (true labels in rows): the model's, before --min-confidence, which then also reports the accuracy on the series it left known.
     """
     from petclf.metrics import score
-    from petclf.predict import load_classifier, predict_series as classify
+    from petclf.predict import load_classifier
+    from petclf.predict import predict_series as classify
     from petclf.series.readers import read_series
 
     classifier = load_classifier(model, device, input="series")

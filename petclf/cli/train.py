@@ -1,4 +1,4 @@
-"""``petclf train`` and ``petclf lr-find``, on an image folder or a series file."""
+"""``petclf train``, on an image folder or a series file."""
 
 from enum import Enum
 from pathlib import Path
@@ -7,74 +7,36 @@ from typing import Annotated, Optional
 import typer
 
 from petclf import console, inputs
-from petclf.training.balance import CHOICES as BALANCE_CHOICES
 from petclf.cli._app import app
-from petclf.cli.options import (ArchName, Colormap, CsvLabels, Device, GafMethod, GafScaling, Json, LabelCol,
-                                LabelRe, Pets, Pretrained, Quiet, Scaling, Seed, WeightsFile, Workers, at_least,
-                                refuse_image_labels)
+from petclf.cli._data import DATA_HELP, Bs, I, S, Size, T, Valid, ValidPct, load, source_of
+from petclf.cli.options import (
+    ArchName,
+    Colormap,
+    CsvLabels,
+    Device,
+    GafMethod,
+    GafScaling,
+    Json,
+    LabelCol,
+    LabelRe,
+    Pets,
+    Pretrained,
+    Quiet,
+    Scaling,
+    Seed,
+    WeightsFile,
+    Workers,
+    at_least,
+)
 from petclf.errors import UsageError
+from petclf.training.balance import CHOICES as BALANCE_CHOICES
 
-I, S = inputs.IMAGES, inputs.SERIES
-
-# Options shared by train and lr-find: declared once, used by both signatures.
-DATA_HELP = ("Folder of images: DATA/<label>/<image>, or DATA/train/<label>/… with DATA/valid/<label>/… "
-             "(what tsimage --split writes; a DATA/test folder is never read). Or a series file "
-             "(.tsv/.txt/.csv/.npy/.npz/.ts, as tsimage reads), made into images on the fly.")
-Data = Annotated[Path, typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
-Valid = Annotated[Optional[Path], typer.Option(help=(
-    "Series only: a validation file instead of --valid-pct. It chooses the epoch that is kept, so it must "
-    "not be the test file you will report accuracy on (predict that one afterwards)."), show_default=False)]
-ValidPct = Annotated[float, typer.Option(help="Share of each class held out for validation (unless DATA/valid, "
-                                              "--valid or --folds).")]
 Folds = Annotated[Optional[int], typer.Option(help=(
     f"Train K models, each validated on its own stratified fold, and keep them all: predict averages them, "
     f"and the accuracy is out-of-fold, over every item \\[default: {inputs.ENSEMBLE_FOLDS} below "
     f"{inputs.SMALL_DATA} items without a given validation set, else 1: one model]."), metavar="K",
     show_default=False, callback=at_least(1))]
-T = inputs.THUMBNAILS
 Balance = Enum("Balance", {name: name for name in BALANCE_CHOICES}, type=str)
-# Backbones shrink images 32-fold: below 16 px their last stages see a single pixel, and the
-# "model" trains without an error but learns next to nothing.
-MIN_SIZE = 16
-Size = Annotated[Optional[int], typer.Option(
-    help=f"Image side in pixels \\[default: {I.size}; thumbnails: {T.size}; series: {S.size}, per channel].",
-    show_default=False, callback=at_least(MIN_SIZE))]
-Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; thumbnails: {T.bs}; "
-                                                        f"series: {S.bs}].", show_default=False, callback=at_least(1))]
-
-
-def _source(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optional[str], pets: bool,
-            csv: Optional[Path], label_col: str) -> dict:
-    """How to load the data, as JSON for args.json (absolute paths: --resume may run elsewhere)."""
-    def absolute(path: Optional[Path]) -> Optional[str]:
-        return path and str(path.absolute())
-
-    return dict(data=absolute(data), valid=absolute(valid), valid_pct=valid_pct, label_re=label_re, pets=pets,
-                csv=absolute(csv), label_col=label_col)
-
-
-def _load(source: dict, seed: int, quiet: bool):
-    """LabelledSeries for a series file, LabelledImages for a folder (``source`` as ``_source``)."""
-    data, valid, csv = (source[k] and Path(source[k]) for k in ("data", "valid", "csv"))
-    label_re, pets, valid_pct = source["label_re"], source["pets"], source["valid_pct"]
-    if inputs.is_series_file(data):
-        from petclf.series.data import find_series
-
-        refuse_image_labels(label_re, pets, csv)
-        return find_series(data, valid, valid_pct, seed, source["label_col"])
-    if valid is not None:
-        raise UsageError("--valid takes a series file; an image folder's validation images go in DATA/valid")
-    from petclf.images.data import LabelSource, find_images
-
-    images = find_images(data, LabelSource(csv, label_re, pets), valid_pct, seed)
-    for folder in images.left_out if not quiet else []:
-        console.note(f"{folder}: a test set, left out of training and validation (predict it afterwards)")
-    if not quiet and images.skipped:
-        console.note(f"skipped {images.skipped} file(s) that are not images or have no label")
-    for path in images.unreadable if not quiet else []:
-        console.note(f"{path}: unreadable image, left out")
-    return images
-
 
 def _arch_of(model: Path) -> str:
     """The --arch a petclf model was trained with (``source:name``, as find_arch reads it)."""
@@ -109,7 +71,7 @@ def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, w
     else:
         checkpoints = continuation(run, options.folds, schedule_length(options))
         options = replace(options, added_epochs=(*options.added_epochs, epochs))
-    labelled = _load(source, options.seed, quiet)
+    labelled = load(source, options.seed, quiet)
     return labelled, replace(options, device=device, workers=workers), source, checkpoints
 
 
@@ -172,6 +134,9 @@ def train(
     precision: Annotated[str, typer.Option(help="auto (fp16 on a GPU, fp32 on the CPU), fp32, fp16, bf16.")]
     = "auto",
     workers: Workers = 0,
+    devices: Annotated[int, typer.Option(metavar="N", callback=at_least(1), help=(
+        "Train data-parallel in N processes, one per GPU (or sharing the CPU's cores): each takes its share of "
+        "every epoch's batches, so the batch is N x --bs, and their gradients are averaged."))] = 1,
     out: Annotated[Optional[Path], typer.Option(help="Run folder \\[default: runs/<date-time>].",
                                                 show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty run folder.")] = False,
@@ -209,12 +174,12 @@ def train(
     else:
         if init is not None and ctx.get_parameter_source("arch").name == "DEFAULT":
             arch = _arch_of(init)
-        source = _source(data, valid, valid_pct, label_re, pets, csv, label_col)
-        labelled = _load(source, seed, quiet or json_)
+        source = source_of(data, valid, valid_pct, label_re, pets, csv, label_col)
+        labelled = load(source, seed, quiet or json_)
         options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, lr_mult, size, bs, augment,
                                early_stop, seed, device, precision, workers, method=method,
                                colormap=colormap, scaling=scaling.value, folds=folds,
-                               balance=balance and balance.value, init=init)
+                               balance=balance and balance.value, init=init, devices=devices)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
                           resume=checkpoints)
@@ -232,56 +197,3 @@ def train(
                    f"error rate {metrics['error_rate']:.4f}, "
                    f"valid loss {metrics['valid_loss']:.4f} ({how}), {metrics[f'train_{kind}_per_second']} {kind}/s")
     console.result(f"run folder: {report.folder}  (model: {report.folder / 'model.safetensors'})")
-
-
-@app.command("lr-find", epilog="[bold]Examples[/]\n\n"
-                               "  petclf lr-find samples/digits --arch tf_efficientnet_lite0 --size 64 --bs 16\n\n"
-                               "  petclf lr-find GunPoint_TRAIN.tsv --arch tf_efficientnet_lite0\n\n"
-                               "  petclf lr-find photos --arch convnext_tiny --json")
-def lr_find(
-    data: Data,
-    arch: ArchName = "resnet34",
-    pretrained: Pretrained = True,
-    weights: WeightsFile = None,
-    size: Size = None,
-    bs: Bs = None,
-    iters: Annotated[int, typer.Option(callback=at_least(30),
-                                       help="Mini-batches to try, with rising learning rates.")] = 100,
-    valid: Valid = None,
-    valid_pct: ValidPct = 0.2,
-    label_re: LabelRe = None,
-    pets: Pets = False,
-    csv: CsvLabels = None,
-    label_col: LabelCol = "0",
-    method: GafMethod = "gadf",
-    scaling: GafScaling = Scaling.series,
-    colormap: Colormap = "viridis",
-    seed: Seed = 42,
-    device: Device = "auto",
-    workers: Workers = 0,
-    plot: Annotated[Path, typer.Option(help="Where to save the loss-vs-learning-rate plot.")]
-    = Path("lr_find.png"),
-    quiet: Quiet = False,
-    json_: Json = False,
-) -> None:
-    """Run fastai's learning-rate finder and print its suggestions, and the rate train would use on the same data.
-
-    That is the valley suggestion for photographs; thumbnails and series have a default rate of their own, which the plot marks beside the curve.
-    """
-    from petclf.training.lrfinder import SUGGESTIONS
-    from petclf.training.recipe import TrainOptions
-    from petclf.training.run import lr_find as find
-
-    labelled = _load(_source(data, valid, valid_pct, label_re, pets, csv, label_col), seed, quiet or json_)
-    options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,
-                           workers=workers, precision="fp32", lr_find_iters=iters, method=method,
-                           colormap=colormap, scaling=scaling.value)
-    finding = find(labelled, options, plot=plot, quiet=quiet or json_)
-    if json_:
-        console.print_json({**finding.suggestions, "train_lr": finding.train_lr,
-                            "train_lr_source": finding.train_lr_source, "plot": str(plot)})
-        return
-    console.table("learning-rate suggestions", ["method", "learning rate"],
-                  [[name, f"{finding.suggestions[name]:.2e}"] for name in SUGGESTIONS])
-    console.result(f"train uses {finding.train_lr:.2e} ({finding.train_lr_source}; set it with --lr)")
-    console.result(f"plot: {plot}")

@@ -56,8 +56,8 @@ def tsimage(
 
     A series with several channels gets one field per channel, tiled into a near-square grid (channel 0 top left).
     """
-    from petclf.series.readers import read_series
     from petclf.series.fields import Imaging
+    from petclf.series.readers import read_series
     from petclf.series.tsimage import write_tsimages
 
     series = read_series(input, label_col=None if no_labels else label_col)

@@ -230,8 +230,17 @@ def dataloaders(images: LabelledImages, size: int, bs: int, mean, std, augment: 
                 workers: int = 0, device=None, seed: int = 42):
     """fastai DataLoaders: Resize(size) per item (random crop when training, centre crop when
     validating), then fastai's aug_transforms (training only) and normalisation per batch."""
-    from fastai.vision.all import (CategoryBlock, DataBlock, ImageBlock, IndexSplitter, Normalize,
-                                   Resize, aug_transforms, set_seed, tensor)
+    from fastai.vision.all import (
+        CategoryBlock,
+        DataBlock,
+        ImageBlock,
+        IndexSplitter,
+        Normalize,
+        Resize,
+        aug_transforms,
+        set_seed,
+        tensor,
+    )
 
     set_seed(seed, reproducible=True)
     # Items are indices: fastai maps transforms over the elements of tuple items.

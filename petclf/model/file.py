@@ -99,8 +99,7 @@ def _check(meta: ModelMeta) -> None:
 
 
 def _check_series(series: SeriesInput) -> None:
-    from petclf.series import fields
-    from petclf.series import gaf
+    from petclf.series import fields, gaf
 
     drawing = series.imaging
     if not all(isinstance(v, int) and v > 0 for v in (series.channels, series.length, drawing.size)):

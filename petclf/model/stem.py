@@ -58,21 +58,3 @@ def series_classifier(meta: ModelMeta, net: nn.Sequential) -> nn.Sequential:
     alike. The image classifier's parameter names move from ``0.``/``1.`` to ``1.``/``2.``; the
     last two children stay the body and the head."""
     return nn.Sequential(GafStem(meta.series.imaging, meta.mean, meta.std), *net)
-
-
-def window_slice(x: torch.Tensor, min_scale: float = 0.8, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A random window of each series, ``scale`` in [min_scale, 1] of its length, stretched back
-    to the full length by linear interpolation (window slicing, Le Guennec et al. 2016).
-
-    GAF images are invariant to a series' offset and amplitude (each is scaled to [-1, 1]),
-    and flips or rotations of the image break its time axis and diagonal, so photographic
-    augmentations do not carry over; shifting and stretching the time axis does.
-    """
-    n, _, length = x.shape
-    scale = torch.empty(n, 1, device=x.device).uniform_(min_scale, 1, generator=generator)
-    start = torch.rand(n, 1, device=x.device, generator=generator) * (1 - scale)
-    position = (start + scale * torch.linspace(0, 1, length, device=x.device)) * (length - 1)
-    left = position.floor().long().clamp_(max=length - 2)
-    weight = (position - left).unsqueeze(1).to(x.dtype)
-    index = left.unsqueeze(1).expand(-1, x.shape[1], -1)
-    return torch.lerp(x.gather(2, index), x.gather(2, index + 1), weight)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from petclf.model.backbones import Arch
 from petclf.errors import DataError, UsageError
+from petclf.model.backbones import Arch
 
 if TYPE_CHECKING:
     import torch

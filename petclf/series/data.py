@@ -3,7 +3,7 @@
 The split is a given validation file (``valid``: any labelled file held out for choosing the
 kept epoch; never the test file whose accuracy is to be reported) or a stratified ``valid_pct``
 of the training file, chosen with ``seed``. Batches are raw series ``(B, C, L)``; the model's
-``GafStem`` turns them into images on the training device (see seriesnet.py).
+``GafStem`` turns them into images on the training device (see model/stem.py).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from petclf.series import gaf
 from petclf.errors import UsageError
+from petclf.series import gaf
 
 if TYPE_CHECKING:
     import torch

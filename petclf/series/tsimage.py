@@ -22,12 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from petclf import console
-from petclf.series import fields
-from petclf.series.fields import Imaging
-from petclf.series import gaf
 from petclf.atomic import atomic_dir
 from petclf.errors import DataError, UsageError
 from petclf.plots import save_image_grid
+from petclf.series import fields, gaf
+from petclf.series.fields import Imaging
 from petclf.series.readers import SeriesSet
 
 FORMATS = ("png", "npy")

@@ -1,4 +1,4 @@
-"""fastai callbacks petclf trains with. Imports fastai: only ``train.py`` imports this module."""
+"""fastai callbacks petclf trains with. Imports fastai: only the training package imports this module."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from petclf.training.checkpoint import Best, Checkpoint
 
 
 def _snapshot(model) -> dict:
+    model = getattr(model, "module", model)  # the model itself, not its DistributedDataParallel wrapper
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
@@ -148,10 +149,60 @@ class InMemoryLRFinder(LRFinder):
 
 class SeriesAugment(Callback):
     """Window slicing on each training batch of series, before the model's GafStem sees it
-    (see ``seriesnet.window_slice`` for why this and not image augmentation)."""
+    (see ``series.augment`` for why this and not image augmentation)."""
 
     def before_batch(self):
         if self.training:
-            from petclf.model.stem import window_slice
+            from petclf.series.augment import window_slice
 
             self.learn.xb = (window_slice(self.xb[0]),)
+
+
+class DataParallel(Callback):
+    """Train as torch's DistributedDataParallel, this process (``rank`` of ``world``) on its
+    share of each epoch's training items; validation stays whole (distributed.py)."""
+
+    order = 11  # wrap the model before the callbacks that read it
+
+    def __init__(self, rank: int, world: int):
+        self.rank, self.world = rank, world
+
+    def before_fit(self):
+        import torch
+        from torch.nn.parallel import DistributedDataParallel
+
+        self.single, self.whole = self.learn.model, self.dls.loaders[0]
+        on_gpu = next(self.single.parameters()).is_cuda
+        self.learn.model = DistributedDataParallel(self.single,
+                                                   device_ids=[torch.cuda.current_device()] if on_gpu else None)
+        self.learn.dls.loaders[0] = _share(self.whole, self.rank, self.world)
+
+    def after_fit(self):
+        self.learn.model, self.learn.dls.loaders[0] = self.single, self.whole
+
+
+def _share(loader, rank: int, world: int):
+    """``loader`` giving ``rank`` its part of each epoch's items, in the order rank 0 drew (padded
+    by repeating items to a multiple of ``world``, as fastai's DistributedDL does)."""
+    import copy
+    import math
+
+    import torch
+    import torch.distributed as dist
+    from fastai.data.load import _FakeLoader
+
+    share = copy.copy(loader)
+    share.n = math.ceil(loader.n / world)  # what len() counts batches of, for the one-cycle schedule
+    fake = loader.fake_l  # the torch DataLoader front, which must iterate the share
+    share.fake_l = _FakeLoader(share, fake.pin_memory, fake.num_workers, fake.timeout,
+                               persistent_workers=fake.persistent_workers, pin_memory_device=fake.pin_memory_device)
+
+    def get_idxs():
+        order = torch.tensor(list(loader.get_idxs()), dtype=torch.long)
+        order = order.cuda() if dist.get_backend() == "nccl" else order
+        dist.broadcast(order, 0)
+        padded = (order.tolist() * world)[:share.n * world]
+        return padded[rank * share.n:(rank + 1) * share.n]
+
+    share.get_idxs = get_idxs
+    return share

@@ -9,13 +9,12 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from petclf import inputs
-from petclf.training import runfolder
-from petclf.training.balance import check_balance
-from petclf.training.kinds import Labelled, kind_of
 from petclf.errors import PetclfError, UsageError
 from petclf.series.gaf import DEFAULT_COLORMAP
 from petclf.splits import fold_splits
-
+from petclf.training import runfolder
+from petclf.training.balance import check_balance
+from petclf.training.kinds import Labelled, kind_of
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,7 @@ class TrainOptions:
     balance: str | None = None  # "weights" or "sample" for imbalanced classes (balance.py)
     init: Path | None = None  # a petclf model to start from instead of pretrained weights
     added_epochs: tuple[int, ...] = ()  # by --resume RUN --epochs N, after the run finished: one cycle each
+    devices: int = 1  # processes training data-parallel (distributed.py)
 
 
 def schedule_length(options: TrainOptions) -> int:

@@ -2,9 +2,9 @@
 ``fine_tune`` (one frozen epoch, then all layers), error rate and accuracy, and a run folder
 (runfolder.py).
 
-The data are labelled images (data.py) or labelled series (seriesdata.py). Series train the
-same image classifier behind a ``GafStem`` that makes their images per batch on the training
-device (seriesnet.py); augmentation then stretches the series' time axis.
+The data are labelled images (images/data.py) or labelled series (series/data.py). Series
+train the same image classifier behind a ``GafStem`` that makes their images per batch on the
+training device (model/stem.py); augmentation then stretches the series' time axis.
 
 On a small training set one model's validation figure rests on a handful of items and one
 seed's luck, so a run can train ``folds`` members instead, each validated on its own
@@ -14,8 +14,9 @@ The run folder is written under a temporary name and appears only when complete,
 Ctrl-C stops a one-model run after an epoch: then it holds that epoch's model.safetensors, the
 history, args.json and checkpoint.safetensors (checkpoint.py), from which ``train`` resumes.
 
-What a run trains with, its options and their defaults, is recipe.py; the learning-rate finder
-is lrfinder.py.
+What a run trains with (its options and their defaults) is recipe.py; what it asks of images
+or of series, kinds.py; the learning-rate finder, lrfinder.py; training in several processes
+(``--devices``), distributed.py.
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from petclf import console
-from petclf.model import build as network
 from petclf.atomic import atomic_dir, write_csv, write_json
-from petclf.training.balance import balanced_loader, class_weights, imbalance_note
 from petclf.device import resolve_device, resolve_precision
-from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.errors import Interrupted, UsageError
-from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
+from petclf.model import build as network
 from petclf.model.file import ModelMeta
+from petclf.training import distributed
+from petclf.training.balance import balanced_loader, class_weights, imbalance_note
+from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.training.kinds import Labelled, kind_of
+from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
 from petclf.training.recipe import TrainOptions, member_splits, schedule_length, with_defaults
 from petclf.training.runfolder import Member, run_args, write_run
+
 
 @dataclass(frozen=True)
 class TrainReport:
@@ -66,6 +69,9 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
     folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
+    if options.devices > 1 and distributed.world() == 1:
+        return distributed.run_parallel(train, options.devices, options.device, data=data, options=options, out=out,
+                                        overwrite=overwrite, quiet=quiet, source=source, resume=resume)
     kind = kind_of(data)
     lr_source = "--lr" if options.lr is not None else kind.default_source(data)
     options = with_defaults(options, data)
@@ -84,7 +90,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                                            scaled_on=split.train if len(splits) == 1 else list(range(len(data.labels))))
             if lr is None:
                 finding = find_lr(learn, options.lr_find_iters)
-                lr, lr_source = finding.train_lr, finding.train_lr_source
+                lr, lr_source = distributed.agree(finding.train_lr), finding.train_lr_source
                 _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
             if len(splits) > 1 and k == 0:
                 _say(quiet, f"{len(data.labels)} {kind.name}: training {len(splits)} models, each validated on "
@@ -102,7 +108,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
             members.append(_member(learn, split, board.rows, keep.best.epoch))
         if stopped is None:
             metrics = write_run(tmp, data, meta, members, run_args(options, source))
-            metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device))
+            metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device),
+                           devices=distributed.world())
             write_json(tmp / "metrics.json", metrics)
         if finding is not None:
             save_plot(finding, tmp / "lr_find.png")
@@ -183,14 +190,21 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     resumed run: its checkpoint's weights, the origin being that of the run)."""
     import torch
     from fastai.callback.channelslast import ChannelsLast
-    from fastai.vision.all import (CrossEntropyLossFlat, Learner, ProgressCallback, accuracy,
-                                   error_rate, params, set_seed)
+    from fastai.vision.all import (
+        CrossEntropyLossFlat,
+        Learner,
+        ProgressCallback,
+        accuracy,
+        error_rate,
+        params,
+        set_seed,
+    )
 
     from petclf.model import weights
     from petclf.model.backbones import find_arch
 
     kind = kind_of(data)
-    device = resolve_device(options.device)
+    device = resolve_device(distributed.device_of_rank(options.device))
     precision = resolve_precision(options.precision, device)
     arch = find_arch(options.arch)
     pretrained = options.pretrained and not resume and not options.init
@@ -205,7 +219,8 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     if options.init and not resume:
         origin = weights.load_petclf_model(model, meta, options.init)
     _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
-                f"{len(data.valid)} validation {kind.name} in {len(data.classes)} classes on {device} ({precision})")
+                f"{len(data.valid)} validation {kind.name} in {len(data.classes)} classes on {device} ({precision})"
+                + (f", {distributed.world()} processes data-parallel" if distributed.world() > 1 else ""))
     train_labels = [data.labels[i] for i in data.train]
     if options.balance == "sample":
         dls.loaders[0] = balanced_loader(dls.train, train_labels)
@@ -223,6 +238,8 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
         learn.to_fp16()
     elif precision == "bf16":
         learn.to_bf16()
+    if distributed.world() > 1:
+        learn.add_cb(distributed.parallel_callback())
     if options.pretrained:
         learn.freeze()
     return learn, meta, origin

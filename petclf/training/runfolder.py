@@ -1,6 +1,6 @@
 """What a training run leaves in its folder, and reading back how it was started:
 
-    model.safetensors      weights + metadata (modelfile.py); all predict needs
+    model.safetensors      weights + metadata (model/file.py); all predict needs
     history.csv            one row per epoch (and member)
     history.png            the training curves, the kept epoch marked
     metrics.json           the validation numbers and how they were reached

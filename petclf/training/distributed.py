@@ -1,0 +1,143 @@
+"""Data-parallel training (``--devices N``): N processes train one model together, each on its
+share of every epoch's training batches, with gradients averaged across them after each step
+(torch's DistributedDataParallel over ``torch.distributed``: NCCL between GPUs, gloo between
+CPU processes). fastai's ``DistributedDL`` shares out the batches.
+
+This process is rank 0: it writes the run folder and prints. The others (``_follow``) run the
+same training quietly and write nothing anyone sees. Every rank validates on the whole validation
+set, so all of them measure the same losses and keep, stop and save at the same epoch; the
+learning rate the finder suggests on rank 0's share is given to all.
+
+fastai's own ``distrib_ctx`` needs accelerate and CUDA (it broadcasts through ``.cuda()``); this
+module asks neither, so the same code is tested with gloo on a CPU.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from petclf.errors import UsageError
+
+if TYPE_CHECKING:
+    pass
+
+
+def check_devices(devices: int, device: str) -> None:
+    import torch
+
+    cuda = device.startswith("cuda") or device == "auto" and torch.cuda.is_available()
+    if cuda and devices > torch.cuda.device_count():
+        raise UsageError(f"--devices {devices} --device {device}: this machine has {torch.cuda.device_count()} "
+                         "CUDA GPU(s)")
+
+
+def run_parallel(train: Callable, devices: int, device: str, **kwargs):
+    """``train(**kwargs)`` on ``devices`` processes; rank 0's report (its run folder) is returned."""
+    import torch.multiprocessing as mp
+
+    check_devices(devices, device)
+    address = ("127.0.0.1", _free_port())
+    context = mp.get_context("spawn")
+    followers = [context.Process(target=_follow, args=(train, rank, devices, address, device, kwargs), daemon=True)
+                 for rank in range(1, devices)]
+    with _environment(PYTHONWARNINGS="ignore"):  # the followers' import warnings: rank 0 shows its own
+        for process in followers:
+            process.start()
+    try:
+        with group(0, devices, address, device):
+            return train(**kwargs)
+    finally:
+        for process in followers:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.terminate()
+
+
+def _follow(train: Callable, rank: int, devices: int, address, device: str, kwargs: dict) -> None:
+    with group(rank, devices, address, device), tempfile.TemporaryDirectory() as scratch:
+        train(**{**kwargs, "out": Path(scratch) / "run", "quiet": True, "overwrite": False})
+
+
+_GROUP: dict = {}
+# How long a process waits for the others at a collective step before giving up: they meet at
+# every batch, so a wait this long means one of them died (the default is half an hour).
+TIMEOUT = datetime.timedelta(minutes=5)
+
+
+@contextmanager
+def group(rank: int, world: int, address, device: str):
+    """This process as ``rank`` of ``world``: the process group, its device and its CPU threads."""
+    import torch
+    import torch.distributed as dist
+
+    cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if cuda:
+        torch.cuda.set_device(rank)
+    else:  # the CPU's cores shared out, or N processes each take them all and wait on each other
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{address[0]}:{address[1]}",
+                            rank=rank, world_size=world, timeout=TIMEOUT)
+    _GROUP.update(rank=rank, world=world, device=f"cuda:{rank}" if cuda else "cpu")
+    try:
+        yield
+    finally:
+        _GROUP.clear()
+        dist.destroy_process_group()
+
+
+def world() -> int:
+    """How many processes train together: 1 outside ``group``."""
+    return _GROUP.get("world", 1)
+
+
+def device_of_rank(device: str) -> str:
+    """The device this process trains on: its own GPU in a group on GPUs, else ``device``."""
+    return _GROUP["device"] if world() > 1 and _GROUP["device"].startswith("cuda") else device
+
+
+def agree(value: float) -> float:
+    """Rank 0's ``value``, on every rank."""
+    if world() == 1:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    tensor = torch.tensor([value], dtype=torch.float64, device=_GROUP["device"])
+    dist.broadcast(tensor, 0)
+    return float(tensor.item())
+
+
+def parallel_callback():
+    """The fastai callback that trains the learner's model data-parallel (None outside ``group``)."""
+    if world() == 1:
+        return None
+    from petclf.training.callbacks import DataParallel
+
+    return DataParallel(_GROUP["rank"], _GROUP["world"])
+
+
+@contextmanager
+def _environment(**values: str):
+    """Environment variables set for the processes started within (spawned children read theirs at start)."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

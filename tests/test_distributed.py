@@ -1,0 +1,62 @@
+"""Data-parallel training (--devices N), here as two CPU processes over gloo: each takes its
+own share of every epoch's items, the model is as good as one process's, and the run folder is
+written once, by rank 0."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+from petclf.training import distributed
+
+pytestmark = pytest.mark.slow
+GUNPOINT = SAMPLES / "GunPoint"
+PETCLF = [sys.executable, "-m", "petclf"]
+RECIPE = ("--arch", "tf_efficientnet_lite0", "--size", "64", "--epochs", "10", "--folds", "1", "--seed", "0")
+
+
+def record_shares(folder: Path, **_) -> None:
+    """Rank r writes the items of two epochs of a shuffled loader of 10 items, as it sees them
+    (into ``folder``: the others' run folder, ``out``, is a scratch one)."""
+    import torch
+    from fastai.data.load import DataLoader
+
+    from petclf.training.callbacks import _share
+
+    rank = torch.distributed.get_rank()
+    loader = DataLoader(list(range(10)), bs=2, shuffle=True, drop_last=True)
+    share = _share(loader, rank, distributed.world())
+    epochs = [[int(i) for batch in share for i in batch] for _ in range(2)]
+    (folder / f"rank{rank}.json").write_text(json.dumps({"epochs": epochs, "batches": len(share)}))
+
+
+def test_each_process_takes_its_own_share_of_every_epoch(tmp_path):
+    distributed.run_parallel(record_shares, 2, "cpu", folder=tmp_path, out=None, quiet=True, overwrite=False)
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["batches"] for r in ranks] == [2, 2]  # 5 items each, in batches of 2 (the last dropped)
+    for epoch in (0, 1):
+        seen = [ranks[r]["epochs"][epoch] for r in (0, 1)]
+        assert len(seen[0]) == len(seen[1]) == 4 and not set(seen[0]) & set(seen[1])
+    assert ranks[0]["epochs"][0] != ranks[0]["epochs"][1]  # reshuffled each epoch, the same way on both
+
+
+def train_and_test(out: Path, *extra: str) -> tuple[dict, float]:
+    trained = subprocess.run([*PETCLF, "train", GUNPOINT / "GunPoint_TRAIN.tsv", *RECIPE, *extra, "--out", out,
+                              "--json", "-q"], capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr
+    tested = subprocess.run([*PETCLF, "predict", "series", out, GUNPOINT / "GunPoint_TEST.tsv", "--json", "-q"],
+                            capture_output=True, text=True)
+    return json.loads(trained.stdout), json.loads(tested.stdout)["accuracy"]
+
+
+def test_two_processes_train_as_good_a_model_as_one_and_write_one_run_folder(tmp_path):
+    one, one_accuracy = train_and_test(tmp_path / "one", "--bs", "16")
+    two, two_accuracy = train_and_test(tmp_path / "two", "--devices", "2", "--bs", "8")  # the same global batch
+    assert (one["devices"], two["devices"]) == (1, 2)
+    assert min(one_accuracy, two_accuracy) >= 0.8 and abs(one_accuracy - two_accuracy) <= 0.1, (one_accuracy,
+                                                                                                 two_accuracy)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+    assert two["epochs"] == 11 and len((tmp_path / "two" / "history.csv").read_text().splitlines()) == 12
