@@ -60,7 +60,7 @@ def make_models(scratch: Path, data: Path) -> tuple[Path, Path]:
     from petclf.model.file import ModelMeta, save_model
 
     arch = find_arch("tf_efficientnet_lite0")
-    model, spec = network.build(arch, 10, weights.resolve(arch, allow_download=False))
+    model, spec = network.build(arch, 10, weights.pretrained_backbone(arch)[0])
     mean, std = network.normalization(arch)
     petclf_model = scratch / "model.safetensors"
     save_model(petclf_model, model.state_dict(),

@@ -64,11 +64,10 @@ def timm_weights_file(scratch: Path) -> Path:
     import timm
     from safetensors.torch import save_file
 
-    from petclf.model.backbones import find_arch
-    from petclf.model.weights import convert_efficientnet_pytorch, resolve
+    from petclf.model.weights import convert_efficientnet_pytorch, packaged_file, read_state_dict
 
     model = timm.create_model(ARCH)
-    state = convert_efficientnet_pytorch(resolve(find_arch(ARCH), allow_download=False).state, model)
+    state = convert_efficientnet_pytorch(read_state_dict(packaged_file()), model)
     path = scratch / "lite0-timm.safetensors"
     save_file({name: tensor.contiguous() for name, tensor in state.items()}, str(path))
     return path

@@ -368,7 +368,7 @@ def test_offline_without_cached_weights_names_the_backbone_that_works_offline(tm
         raise OSError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)  # offline even where there is a network
+    monkeypatch.setattr(torch.hub, "urlopen", offline)  # where torch hub downloads: offline even with a network
     result = run("train", DIGITS, "--arch", "resnet18", "--out", tmp_path / "run")
     assert_refused(result, 2, "no pretrained weights for resnet18 in the caches and the download failed ([Errno -3] "
                               "Temporary failure in name resolution); pass --weights FILE, or --arch "

@@ -4,18 +4,24 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
-from pyts.image import GramianAngularField
 
 from petclf.errors import UsageError
 from petclf.series import fields
 from petclf.series.gaf import colormap_lut, gaf, mosaic_shape, resample, to_rgb
 
+# pyts, the reference, compiles its numba kernels each time pyts.image is imported (about 25 s
+# here): the tests that compare with it import it themselves and run in the slow tier.
+pyts_reference = pytest.mark.slow
 
+
+@pyts_reference
 @pytest.mark.parametrize("dataset", ["gunpoint", "coffee"])
 @pytest.mark.parametrize("method, pyts_method", [("gadf", "difference"), ("gasf", "summation")])
 @pytest.mark.parametrize("size", [None, 128, 64, 37])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gaf_matches_pyts_on_real_series(request, dataset, method, pyts_method, size, dtype):
+    from pyts.image import GramianAngularField
+
     X_train, X_test, _, _ = request.getfixturevalue(dataset)
     X = np.concatenate([X_train, X_test]).astype(dtype)  # pyts gets the very same values
     reference = GramianAngularField(image_size=size or X.shape[1], method=pyts_method).transform(X)
@@ -119,6 +125,7 @@ def test_a_channel_with_equal_bounds_gives_a_zero_field():
     assert fields[:, 1].abs().max() == 0 and fields[:, 0].abs().max() > 0
 
 
+@pyts_reference
 @pytest.mark.parametrize("size", [150, 75, 64, 30])
 def test_mtf_matches_pyts_on_gunpoint(gunpoint, size):
     from pyts.image import MarkovTransitionField
@@ -129,6 +136,7 @@ def test_mtf_matches_pyts_on_gunpoint(gunpoint, size):
     assert_allclose(got, 2 * expected - 1, atol=1e-6)  # drawn as 2p - 1
 
 
+@pyts_reference
 def test_recurrence_plot_is_pyts_distance_of_the_scaled_series(gunpoint):
     from pyts.image import RecurrencePlot
 

@@ -15,7 +15,7 @@ from petclf.model.backbones import Arch, find_arch, fixed_size
     ("vit_tiny_patch16_224", None, False, 224),  # timm pooled features: no pooling in the head
 ])
 def test_rebuild_gives_the_same_network_as_build(arch, cut, pool, side):
-    model, spec = network.build(find_arch(arch), n_classes=3, weights=None)
+    model, spec = network.build(find_arch(arch), n_classes=3)
     assert (spec.cut, spec.pool) == (cut, pool)
     again = network.rebuild(spec)
     again.load_state_dict(model.state_dict())  # strict: same names and shapes

@@ -113,7 +113,7 @@ def test_early_stop_ends_training_and_the_best_epoch_is_kept(tmp_path):
     assert metrics["epochs"] == len(history)
     losses = [float(row["valid_loss"]) for row in history]
     assert metrics["best_epoch"] == losses.index(min(losses))
-    assert abs(metrics["valid_loss"] - min(losses)) < 1e-3  # the model saved is the best epoch's
+    assert metrics["valid_loss"] == pytest.approx(min(losses), rel=1e-6)  # the model saved is the best epoch's
 
 
 def test_thumbnails_get_their_own_defaults(tmp_path):

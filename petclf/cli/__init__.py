@@ -5,7 +5,6 @@ heavy imports (torch, fastai) inside the commands, so ``petclf --help`` stays fa
 """
 
 import os
-import warnings
 
 from petclf.cli import evaluate, explain, export, lrfind, predict, train, tsimage  # noqa: F401  (they register their commands)
 from petclf.cli._app import app
@@ -18,8 +17,4 @@ def main() -> None:
     # its first large allocation. Without it, first-touch page faults cost more than the GADF
     # maths itself (0.64 s vs 0.16 s for 1000 fields of 570 x 570 on a 2-core machine).
     os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
-    # Deprecation notices raised while fastai imports (torch.jit.script, pandas options) are
-    # for fastai's developers, not petclf's users.
-    warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
-    warnings.filterwarnings("ignore", module=r"fastai\.")
     app()

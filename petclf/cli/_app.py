@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -31,7 +32,9 @@ class _ReportingGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         settings = _Settings()
         try:
-            returned = super().main(args, prog_name, complete_var, standalone_mode=False, obj=settings, **extra)
+            with warnings.catch_warnings():
+                _hide_library_notices()
+                returned = super().main(args, prog_name, complete_var, standalone_mode=False, obj=settings, **extra)
             code = returned if isinstance(returned, int) else 0  # click returns typer.Exit's code here
         except typer.Exit as done:
             code = done.exit_code
@@ -54,6 +57,13 @@ class _ReportingGroup(TyperGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise Interrupted("interrupted") from None
+
+
+def _hide_library_notices() -> None:
+    """Deprecation notices raised while fastai imports (torch.jit.script, pandas options) are for
+    fastai's developers, not petclf's users."""
+    warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
+    warnings.filterwarnings("ignore", module=r"fastai\.")
 
 
 def _report(message: str, code: int, debug: bool) -> int:

@@ -7,7 +7,6 @@ parameter names and shapes, without fastai and without downloading anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,8 +15,6 @@ from petclf.model.backbones import Arch
 
 if TYPE_CHECKING:
     from torch import nn
-
-    from petclf.model.weights import Weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -34,13 +31,11 @@ class NetSpec:
     n_in: int = 3
 
 
-def build(arch: Arch, n_classes: int, weights: Weights | None, n_in: int = 3) -> tuple[nn.Module, NetSpec]:
-    """A new classifier: the backbone (with ``weights`` when given), cut, and a fresh head."""
-    from petclf.model.weights import load_into
-
-    backbone = backbones.create_backbone(arch, n_in)
-    if weights is not None:
-        load_into(backbone, weights.state, weights.origin, drop=_classifier_keys(backbone, arch))
+def build(arch: Arch, n_classes: int, backbone: nn.Module | None = None, n_in: int = 3) -> tuple[nn.Module, NetSpec]:
+    """A new classifier: ``backbone`` (``weights.pretrained_backbone``; random when None), cut,
+    and a fresh head."""
+    if backbone is None:
+        backbone = backbones.create_backbone(arch, n_in)
     index = backbones.cut_index(backbone)
     body = backbones.cut(backbone, index)
     n_features, pool = backbones.count_features(body, n_in)
@@ -65,12 +60,3 @@ def normalization(arch: Arch) -> tuple[tuple[float, ...], tuple[float, ...]]:
             return tuple(cfg.mean), tuple(cfg.std)
     return IMAGENET_MEAN, IMAGENET_STD
 
-
-def _classifier_keys(backbone: nn.Module, arch: Arch) -> Callable[[str], bool]:
-    """timm bodies are built without a classifier, so its weights in a checkpoint are dropped;
-    a torchvision backbone keeps its classifier until ``cut``, so nothing is."""
-    if arch.source != "timm":
-        return lambda key: False
-    name = backbone.pretrained_cfg.get("classifier") or "classifier"
-    prefix = name if isinstance(name, str) else name[0]
-    return lambda key: key.startswith(prefix)

