@@ -3,6 +3,7 @@ and stderr apart (errors must be one line on stderr, JSON alone on stdout)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,12 @@ def write_ucr(path: Path, X: np.ndarray, y) -> Path:
     rows = ["\t".join([str(label), *numbers(series)]) for series, label in zip(X, y)]
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+def hear_ctrl_c() -> None:
+    """A shell starts background jobs with SIGINT ignored, and children inherit that, so a test
+    run with `&` (as CI may be) would send Ctrl-C to a petclf that rightly does not hear it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run(*args: str):

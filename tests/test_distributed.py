@@ -3,12 +3,15 @@ own share of every epoch's items, the model is as good as one process's, and the
 written once, by rank 0."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, hear_ctrl_c
 
 from petclf.training import distributed
 
@@ -60,3 +63,35 @@ def test_two_processes_train_as_good_a_model_as_one_and_write_one_run_folder(tmp
                                                                                                  two_accuracy)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
     assert two["epochs"] == 11 and len((tmp_path / "two" / "history.csv").read_text().splitlines()) == 12
+
+
+@pytest.mark.parametrize("who", ["every process", "rank 0 alone"])
+def test_ctrl_c_keeps_the_last_epoch_says_so_once_and_leaves_no_process(tmp_path, who):
+    """Ctrl-C in a terminal reaches every process; ``kill -INT`` rank 0 alone, whose followers
+    would otherwise wait for it at their next step."""
+    run = tmp_path / "run"
+    proc = subprocess.Popen([*PETCLF, "train", GUNPOINT / "GunPoint_TRAIN.tsv", "--arch", "tf_efficientnet_lite0",
+                             "--size", "32", "--bs", "8", "--epochs", "8", "--folds", "1", "--devices", "2",
+                             "--out", run], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=hear_ctrl_c)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line.rstrip("\n"))
+        if line.split()[:2] == ["1", "unfrozen"]:
+            os.killpg(proc.pid, signal.SIGINT) if who == "every process" else proc.send_signal(signal.SIGINT)
+            break
+    lines += proc.stderr.read().splitlines()
+    assert proc.wait(timeout=60) == 130, lines
+    assert not [line for line in lines if "Traceback" in line], lines
+    assert lines[-1].startswith("error: interrupted after ") and lines[-1].endswith(f"petclf train --resume {run}")
+    assert sorted(p.name for p in run.iterdir()) == ["args.json", "checkpoint.safetensors", "history.csv",
+                                                     "model.safetensors"]
+    assert not list(tmp_path.glob(".*"))
+    for _ in range(20):  # the followers (and multiprocessing's resource tracker) end with rank 0
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("a process of the run outlived it")

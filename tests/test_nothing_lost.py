@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLES, make_model
+from conftest import SAMPLES, hear_ctrl_c, make_model
 
 pytestmark = pytest.mark.slow
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
@@ -24,12 +24,6 @@ QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--bs", "16", "--fol
 def start(*args) -> subprocess.Popen:
     return subprocess.Popen([*PETCLF, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=hear_ctrl_c)
-
-
-def hear_ctrl_c() -> None:
-    """A shell starts background jobs with SIGINT ignored, and children inherit that, so a test
-    run with `&` (as CI may be) would send Ctrl-C to a petclf that rightly does not hear it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def interrupt_after(proc: subprocess.Popen, is_the_line) -> list[str]:

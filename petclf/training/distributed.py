@@ -20,12 +20,9 @@ import socket
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from petclf.errors import UsageError
-
-if TYPE_CHECKING:
-    pass
+from petclf.errors import PetclfError, UsageError
 
 
 def check_devices(devices: int, device: str) -> None:
@@ -44,24 +41,44 @@ def run_parallel(train: Callable, devices: int, device: str, **kwargs):
     check_devices(devices, device)
     address = ("127.0.0.1", _free_port())
     context = mp.get_context("spawn")
-    followers = [context.Process(target=_follow, args=(train, rank, devices, address, device, kwargs), daemon=True)
-                 for rank in range(1, devices)]
-    with _environment(PYTHONWARNINGS="ignore"):  # the followers' import warnings: rank 0 shows its own
-        for process in followers:
-            process.start()
-    try:
-        with group(0, devices, address, device):
-            return train(**kwargs)
-    finally:
-        for process in followers:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.terminate()
+    # The followers' run folders, which nobody reads: removed here, also when a follower had to be stopped.
+    with tempfile.TemporaryDirectory(prefix="petclf-followers-") as scratch:
+        followers = [context.Process(target=_follow, daemon=True, args=(
+            train, rank, devices, address, device,
+            {**kwargs, "out": Path(scratch) / f"rank{rank}", "quiet": True, "overwrite": False}))
+            for rank in range(1, devices)]
+        with _environment(PYTHONWARNINGS="ignore"):  # the followers' import warnings: rank 0 shows its own
+            for process in followers:
+                process.start()
+        finished = False
+        try:
+            with group(0, devices, address, device):
+                report = train(**kwargs)
+            finished = True
+            return report
+        finally:
+            _end(followers, grace=60 if finished else 5)
+
+
+def _end(followers: list, grace: float) -> None:
+    """Followers end with rank 0. After a whole run they are writing their own run folder; after
+    Ctrl-C or an error that reached rank 0 alone (``kill -INT`` of its process), they would wait
+    at the next step for it until ``TIMEOUT``, so they are stopped."""
+    for process in followers:
+        process.join(timeout=grace)
+        if process.is_alive():
+            process.terminate()
+            process.join()
 
 
 def _follow(train: Callable, rank: int, devices: int, address, device: str, kwargs: dict) -> None:
-    with group(rank, devices, address, device), tempfile.TemporaryDirectory() as scratch:
-        train(**{**kwargs, "out": Path(scratch) / "run", "quiet": True, "overwrite": False})
+    """A follower meets petclf's errors and Ctrl-C where rank 0 does (the same data, the same
+    steps), and rank 0 reports them: the follower's copy would only repeat it, as a traceback."""
+    try:
+        with group(rank, devices, address, device):
+            train(**kwargs)
+    except (PetclfError, KeyboardInterrupt):
+        return
 
 
 _GROUP: dict = {}
