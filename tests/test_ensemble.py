@@ -56,7 +56,9 @@ def test_the_model_file_holds_every_member_and_predict_averages_them(series_ense
 def test_a_small_training_set_trains_an_ensemble_by_default_and_says_so(tmp_path):
     result = run("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "0", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.stderr
+    assert "; 50 series in 2 classes on cpu" in result.stderr  # the whole set: each member's split is said with it
     assert "50 series: training 5 models, each validated on its own stratified fold" in result.stderr
+    assert "member 1 of 5: 40 training and 10 validation series" in result.stderr
     assert read_model(tmp_path / "run")[1].members == 5
 
 

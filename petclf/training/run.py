@@ -87,7 +87,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
         for k, split in enumerate(splits):
             goes_on = resume[k] if resume else None
             learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, goes_on,
-                                           scaled_on=split.train if len(splits) == 1 else list(range(len(data.labels))))
+                                           scaled_on=split.train if len(splits) == 1 else list(range(len(data.labels))),
+                                           members=len(splits))
             if lr is None:
                 finding = find_lr(learn, options.lr_find_iters)
                 lr, lr_source = distributed.agree(finding.train_lr), finding.train_lr_source
@@ -185,7 +186,7 @@ def _say(quiet: bool, message: str) -> None:
 
 
 def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoint | None = None,
-             scaled_on: list[int] | None = None):
+             scaled_on: list[int] | None = None, members: int = 1):
     """The Learner, the model's metadata, and where its starting weights came from (for a
     resumed run: its checkpoint's weights, the origin being that of the run)."""
     import torch
@@ -218,8 +219,10 @@ def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpo
     model, dls, cbs = kind.model_and_batches(data, model, meta, options, device)
     if options.init and not resume:
         origin = weights.load_petclf_model(model, meta, options.init)
-    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {len(data.train)} training and "
-                f"{len(data.valid)} validation {kind.name} in {len(data.classes)} classes on {device} ({precision})"
+    counts = (f"{len(data.labels)} {kind.name}" if members > 1  # each member's split is said before its epochs
+              else f"{len(data.train)} training and {len(data.valid)} validation {kind.name}")
+    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {counts} in {len(data.classes)} classes on {device} "
+                f"({precision})"
                 + (f", {distributed.world()} processes data-parallel" if distributed.world() > 1 else ""))
     train_labels = [data.labels[i] for i in data.train]
     if options.balance == "sample":
