@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from petclf.errors import DataError, UsageError
-from petclf.model.backbones import Arch
+from petclf.model.backbones import Arch, create_backbone
 
 if TYPE_CHECKING:
     import torch
@@ -162,8 +162,6 @@ def load_petclf_model(model: nn.Module, meta, path: Path) -> str:
 
 
 def _loaded(arch: Arch, n_in: int, state: StateDict, origin: str) -> tuple[nn.Module, str]:
-    from petclf.model.backbones import create_backbone
-
     backbone = create_backbone(arch, n_in)
     load_into(backbone, state, origin, drop=_classifier_keys(backbone, arch))
     return backbone, origin

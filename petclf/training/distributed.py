@@ -50,14 +50,14 @@ def run_parallel(train: Callable, devices: int, device: str, **kwargs):
         with _environment(PYTHONWARNINGS="ignore"):  # the followers' import warnings: rank 0 shows its own
             for process in followers:
                 process.start()
-        finished = False
         try:
             with group(0, devices, address, device):
                 report = train(**kwargs)
-            finished = True
-            return report
-        finally:
-            _end(followers, grace=60 if finished else 5)
+        except BaseException:
+            _end(followers, grace=5)
+            raise
+        _end(followers, grace=60)
+        return report
 
 
 def _end(followers: list, grace: float) -> None:
