@@ -99,13 +99,20 @@ def machine() -> str:
 def write_results(name: str, table: str) -> Path:
     """Write bench/results/<date>-<machine>[-name].md (a new file when one exists: earlier results
     are kept) and return its path."""
-    RESULTS.mkdir(exist_ok=True)
     now = dt.datetime.now()
     stem = f"{now:%Y-%m-%d}-{machine_name()}" + (f"-{name}" if name != "all" else "")
-    path = RESULTS / f"{stem}.md"
-    if path.exists():
-        path = RESULTS / f"{stem}-{now:%H%M%S}.md"
-    path.write_text(f"# petclf benchmarks ({name}), {now:%Y-%m-%d %H:%M}\n\nMachine: {machine()}\n\n{table}\n")
+    file_name = f"{stem}-{now:%H%M%S}.md" if (RESULTS / f"{stem}.md").exists() else f"{stem}.md"
+    return write_titled(file_name, f"petclf benchmarks ({name})", table)
+
+
+def write_titled(file_name: str, title: str, body: str) -> Path:
+    """bench/results/FILE_NAME: the title with the time, the machine, then ``body``; written whole
+    (a stopped run leaves the last complete report)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / file_name
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(f"# {title}, {time.strftime('%Y-%m-%d %H:%M')}\n\nMachine: {machine()}\n\n{body}\n")
+    partial.replace(path)
     return path
 
 

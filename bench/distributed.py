@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, machine, markdown_table  # noqa: E402
+from common import markdown_table, write_titled  # noqa: E402
 from ucr import ARCH, petclf  # noqa: E402
 
 GUNPOINT = Path(__file__).resolve().parent.parent / "samples" / "GunPoint"
@@ -50,12 +50,10 @@ def main() -> None:
                      f"{statistics.median(s for _, s in runs):.1f}"])
     table = markdown_table(["setup", "test accuracy", "ratio to one process", "per seed", "seconds a run (median)"],
                            rows)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "distributed.md"
-    path.write_text(f"# --devices 2 against one process, {time.strftime('%Y-%m-%d %H:%M')}\n\nMachine: {machine()}\n\n"
-                    f"`petclf train GunPoint_TRAIN.tsv {' '.join(COMMON)} --seed S` plus the setup, then `petclf "
-                    f"predict series` on GunPoint_TEST.tsv (150 series, TTA on). Seeds {', '.join(map(str, seeds))}."
-                    f"\n\n{table}\n")
+    path = write_titled("distributed.md", "--devices 2 against one process",
+                        f"`petclf train GunPoint_TRAIN.tsv {' '.join(COMMON)} --seed S` plus the setup, then `petclf "
+                        f"predict series` on GunPoint_TEST.tsv (150 series, TTA on). Seeds "
+                        f"{', '.join(map(str, seeds))}.\n\n{table}")
     print(f"{table}\n\nwritten to {path}")
 
 

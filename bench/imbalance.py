@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, machine, markdown_table  # noqa: E402
+from common import markdown_table, write_titled  # noqa: E402
 from ucr import ARCH, petclf  # noqa: E402
 
 DIGITS = Path(__file__).resolve().parent.parent / "samples" / "digits"
@@ -77,12 +77,10 @@ def main() -> None:
                      " ".join(f"{r['macro_f1']:.3f}" for r in runs), f"{mean['minutes']:.1f}"])
     table = markdown_table(["recipe", "accuracy", "macro-F1", "macro-F1 / defaults'", f"recall of {', '.join(CUT)}",
                             "macro-F1 per seed", "minutes"], rows)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "imbalance.md"
-    path.write_text(f"# --balance on imbalanced digits, {time.strftime('%Y-%m-%d %H:%M')}\n\nMachine: {machine()}\n\n"
-                    f"Bundled digits, classes {', '.join(CUT)} cut to 3 images each; `petclf train --arch "
-                    f"tf_efficientnet_lite0 --seed S` (thumbnail defaults) plus the recipe; `petclf evaluate` on "
-                    f"scikit-learn digits 900-1299. Means over seeds {', '.join(map(str, seeds))}.\n\n{table}\n")
+    path = write_titled("imbalance.md", "--balance on imbalanced digits",
+                        f"Bundled digits, classes {', '.join(CUT)} cut to 3 images each; `petclf train --arch "
+                        f"tf_efficientnet_lite0 --seed S` (thumbnail defaults) plus the recipe; `petclf evaluate` on "
+                        f"scikit-learn digits 900-1299. Means over seeds {', '.join(map(str, seeds))}.\n\n{table}")
     print(f"{table}\n\nwritten to {path}")
 
 

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, machine, markdown_table  # noqa: E402
+from common import markdown_table, write_titled  # noqa: E402
 
 PETCLF = [sys.executable, "-m", "petclf"]
 ARCH = ["--arch", "tf_efficientnet_lite0"]
@@ -202,8 +202,7 @@ def png_checks(seeds: list[int], tmp: Path) -> list[tuple[int, float, float]]:
 
 
 def write_report(rows: list[list[str]], checks: list, seeds: list[int]) -> None:
-    report = [f"Machine: {machine()}", "",
-              "`petclf train DATA_TRAIN --arch tf_efficientnet_lite0 --seed S` (all else default), then "
+    report = ["`petclf train DATA_TRAIN --arch tf_efficientnet_lite0 --seed S` (all else default), then "
               "`petclf predict series RUN DATA_TEST` (and with `--no-tta`); MiniRocket: aeon's MiniRocketClassifier"
               f"(random_state=S) on the same files. Test accuracy, mean ± sd over seeds {', '.join(map(str, seeds))}; "
               "minutes per run (train + predict), median and range; ratio: petclf's mean over MiniRocket's; "
@@ -215,12 +214,8 @@ def write_report(rows: list[list[str]], checks: list, seeds: list[int]) -> None:
                    "both routes; augmentation differs between images and series):", "",
                    markdown_table(["seed", "on the fly", "from PNGs"],
                                   [[str(s), f"{a:.3f}", f"{b:.3f}"] for s, a, b in checks])]
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"ucr-{time.strftime('%Y-%m-%d')}.md"
-    partial = path.with_suffix(".md.tmp")
-    partial.write_text(f"# UCR accuracy, {time.strftime('%Y-%m-%d %H:%M')}\n\n" + "\n".join(report) + "\n")
-    partial.replace(path)
-    print("\n".join(report[2:]) + f"\n\nwritten to {path}", flush=True)
+    path = write_titled(f"ucr-{time.strftime('%Y-%m-%d')}.md", "UCR accuracy", "\n".join(report))
+    print("\n".join(report) + f"\n\nwritten to {path}", flush=True)
 
 
 def spread(minutes: list[float]) -> str:
