@@ -48,7 +48,9 @@ CsvLabels = Annotated[Optional[Path], typer.Option("--csv", help="CSV with a hea
 LabelCol = Annotated[str, typer.Option(help="Label column of a .tsv/.txt/.csv series file: index or header name.")]
 NoLabels = Annotated[bool, typer.Option("--no-labels", help="The text file has no label column.")]
 ArchName = Annotated[str, typer.Option(help="torchvision or timm model name; 'timm:NAME' when both have it.")]
-Pretrained = Annotated[bool, typer.Option("--pretrained/--no-pretrained", help="Start from pretrained weights.")]
+Pretrained = Annotated[bool, typer.Option("--pretrained/--no-pretrained", help=(
+    "Start from pretrained weights: torchvision's or timm's (downloaded once, then cached); "
+    "tf_efficientnet_lite0's ship in a package and need no network."))]
 WeightsFile = Annotated[Optional[Path], typer.Option("--weights", help="Pretrained weights file (.safetensors "
                                                      "or .pth state dict) instead of the caches or a download.")]
 Batch = Annotated[int, typer.Option("--bs", callback=at_least(1), help="Batch size.")]
