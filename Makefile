@@ -28,7 +28,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 # Time series to images; a classifier trained straight from the GunPoint series, then its test
 # file predicted; transfer learning on the bundled digits, exported to ONNX and predicted
-# again; all with offline pretrained EfficientNet-Lite0 (about two minutes on 2 CPU cores).
+# again; all with offline pretrained EfficientNet-Lite0 (about 3.5 minutes on 2 CPU cores).
 demo: $(VENV)/.installed-demo
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TRAIN.tsv demo-out/gunpoint --split train --overwrite
 	$(BIN)/petclf tsimage samples/GunPoint/GunPoint_TEST.tsv demo-out/gunpoint --split valid --overwrite
