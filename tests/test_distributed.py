@@ -95,3 +95,31 @@ def test_ctrl_c_keeps_the_last_epoch_says_so_once_and_leaves_no_process(tmp_path
         time.sleep(0.5)
     else:
         pytest.fail("a process of the run outlived it")
+
+
+class HearsCtrlC:
+    """A follower process whose first wait is cut short by Ctrl-C."""
+
+    def __init__(self, process):
+        self.process, self.waits = process, 0
+
+    def join(self, timeout=None):
+        self.waits += 1
+        if self.waits == 1:
+            raise KeyboardInterrupt
+        self.process.join(timeout)
+
+    def is_alive(self):
+        return self.process.is_alive()
+
+    def terminate(self):
+        self.process.terminate()
+
+
+def test_ctrl_c_while_rank_0_waits_for_its_followers_stops_them_and_keeps_its_finished_run():
+    import multiprocessing
+
+    follower = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(120,), daemon=True)
+    follower.start()
+    distributed._end([HearsCtrlC(follower)], grace=60)  # returns: the run it waited after is complete
+    assert not follower.is_alive()

@@ -63,9 +63,14 @@ def run_parallel(train: Callable, devices: int, device: str, **kwargs):
 def _end(followers: list, grace: float) -> None:
     """Followers end with rank 0. After a whole run they are writing their own run folder; after
     Ctrl-C or an error that reached rank 0 alone (``kill -INT`` of its process), they would wait
-    at the next step for it until ``TIMEOUT``, so they are stopped."""
+    at the next step for it until ``TIMEOUT``, so they are stopped. Ctrl-C while rank 0 waits
+    stops them at once: rank 0's run folder is written by then (or its error already on its way)."""
+    try:
+        for process in followers:
+            process.join(timeout=grace)
+    except KeyboardInterrupt:
+        pass
     for process in followers:
-        process.join(timeout=grace)
         if process.is_alive():
             process.terminate()
             process.join()
