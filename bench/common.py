@@ -108,11 +108,11 @@ def write_results(name: str, table: str) -> Path:
 def write_titled(file_name: str, title: str, body: str) -> Path:
     """bench/results/FILE_NAME: the title with the time, the machine, then ``body``; written whole
     (a stopped run leaves the last complete report)."""
-    RESULTS.mkdir(exist_ok=True)
+    from petclf.atomic import atomic_file
+
     path = RESULTS / file_name
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(f"# {title}, {time.strftime('%Y-%m-%d %H:%M')}\n\nMachine: {machine()}\n\n{body}\n")
-    partial.replace(path)
+    with atomic_file(path) as partial:
+        partial.write_text(f"# {title}, {time.strftime('%Y-%m-%d %H:%M')}\n\nMachine: {machine()}\n\n{body}\n")
     return path
 
 
