@@ -7,6 +7,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 # This machine's pip.conf names local indexes that do not exist for most packages; pip warns
 # once per package. Only that warning is dropped.
+comma := ,
 PIP_INSTALL = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
 .PHONY: demo test bench bench-ucr clean
@@ -23,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-demo
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(call PIP_INSTALL,-e '.[test,bench]')
+	$(call PIP_INSTALL,-e '.[test$(comma)bench]')
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-demo
 
 # Time series to images; a classifier trained straight from the GunPoint series, then its test

@@ -36,6 +36,20 @@ class Interrupted(PetclfError):
     exit_code = 130
 
 
+class Diverged(PetclfError):
+    """The loss became NaN or infinite: whatever training went on to save would be no model.
+
+    Raised inside fastai callbacks, which reword the ``args`` of what passes through them
+    ("Exception occured in ..."); the message is kept apart so the user reads it as written."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class WriteError(PetclfError):
     """An output that could not be written (disk full, permissions): the user's to fix."""
 

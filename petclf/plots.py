@@ -6,6 +6,7 @@ mattered for ``tsimage``); charts use matplotlib with the Agg backend, imported 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -71,18 +72,20 @@ def _save(fig, path: Path) -> None:
     _pyplot().close(fig)
 
 
-def save_lr_plot(lrs: list[float], losses: list[float], points: dict[str, tuple[float, float]],
-                 used: tuple[float, str], path: Path) -> None:
+def save_lr_plot(lrs: list[float], losses: list[float], suggestions: dict[str, float],
+                 points: dict[str, tuple[float, float]], used: tuple[float, str], path: Path) -> None:
     """fastai's lr_find plot: loss against a log learning rate, the suggestions marked, and a
     line at the rate train uses (``used``: the rate and where it comes from), which is not
-    always a suggestion."""
+    always a suggestion. The legend gives each suggestion as the table does; fastai's
+    ``minimum`` suggests a tenth of the rate its marker sits at (the lowest loss), and says so."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(lrs, losses, color="#1f77b4")
     ax.set_xscale("log")
     ax.set(xlabel="learning rate", ylabel="loss (smoothed)", title="learning-rate finder")
     for (name, (lr, loss)), marker in zip(points.items(), "o^sD"):
-        ax.plot(lr, loss, marker, markersize=8, label=f"{name}: {lr:.2e}")
+        at = "" if math.isclose(lr, suggestions[name]) else f", marked at {lr:.2e}"
+        ax.plot(lr, loss, marker, markersize=8, label=f"{name}: {suggestions[name]:.2e}{at}")
     ax.axvline(used[0], color="black", linestyle="--", label=f"train uses {used[0]:.2e} ({used[1]})")
     ax.legend()
     _save(fig, path)

@@ -86,6 +86,26 @@ def test_ctrl_c_before_the_first_epoch_ends_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_in_an_ensemble_keeps_the_finished_members_and_resume_goes_on_from_the_next(tmp_path):
+    run = tmp_path / "run"
+    proc = start("train", GUNPOINT_TRAIN, *QUICK[:-1], "3", "--epochs", "2", "--out", run)
+    lines = interrupt_after(proc, lambda line: line.startswith("member 2 of 3"))
+    assert proc.returncode == 130, lines
+    assert lines[-1] == (f"error: interrupted in member 2 of 3 before its first epoch ended: {run} keeps member 1, "
+                         f"which predict can use; continue with: petclf train --resume {run}")
+    assert [r["member"] for r in history(run)] == ["1"] * 3
+    usable = subprocess.run([*PETCLF, "predict", "series", run, GUNPOINT_TEST, "--json"], capture_output=True, text=True)
+    assert usable.returncode == 0, usable.stderr
+
+    resumed = subprocess.run([*PETCLF, "train", "--resume", run], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "member 1 of 3" not in resumed.stderr and "member 2 of 3" in resumed.stderr
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["folds"] == 3 and metrics["valid_series"] == 50  # out-of-fold over every series again
+    assert [(r["member"], r["epoch"]) for r in history(run)] == [(m, e) for m in "123" for e in "012"]
+    assert not (run / "checkpoint.safetensors").exists()
+
+
 def test_a_finished_run_goes_on_for_the_epochs_asked(tmp_path):
     run = tmp_path / "run"
     subprocess.run([*PETCLF, "train", GUNPOINT_TRAIN, *QUICK, "--epochs", "1", "--out", run, "-q"], check=True)

@@ -80,7 +80,7 @@ def _check_same_shape(train: SeriesSet, valid: SeriesSet) -> None:
 
 def dataloaders(series: LabelledSeries, bs: int, device=None, seed: int = 42):
     """fastai DataLoaders of ``(series, class index)`` pairs: the training one shuffled, dropping
-    an incomplete last batch (as fastai does), with ``bs`` capped at the training set's size."""
+    an incomplete last batch (as fastai does; recipe.fit_batch makes ``bs`` fit)."""
     import torch
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
@@ -94,6 +94,5 @@ def dataloaders(series: LabelledSeries, bs: int, device=None, seed: int = 42):
     def items(rows: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         return [(X[i], y[i]) for i in rows]
 
-    train_bs = min(bs, len(series.train))
-    return DataLoaders(DataLoader(items(series.train), bs=train_bs, shuffle=True, drop_last=True),
+    return DataLoaders(DataLoader(items(series.train), bs=bs, shuffle=True, drop_last=True),
                        DataLoader(items(series.valid), bs=bs), device=device)

@@ -8,6 +8,7 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import LRFinder, ParamScheduler
 
 from petclf import console
+from petclf.errors import Diverged
 from petclf.training.checkpoint import Best, Checkpoint
 
 
@@ -132,6 +133,24 @@ class LastEpoch(_EpochEnd):
         self.board.show_last()
         if self.keep.stop_early():
             raise CancelFitException()
+
+
+class FiniteLoss(Callback):
+    """Stop the run at the first NaN or infinite loss, training or validating: fastai would
+    train on (its TerminateOnNaNCallback ends the fit quietly) and petclf would keep a model."""
+
+    def __init__(self, lr: float):
+        self.lr = lr
+
+    def after_batch(self):
+        import math
+
+        loss = float(self.learn.loss.detach())
+        if not math.isfinite(loss):
+            stage = "training" if self.training else "validation"
+            raise Diverged(f"training diverged: the {stage} loss became {loss} in epoch {self.epoch}, "
+                           f"batch {self.iter}; nothing was written. Try a lower learning rate "
+                           f"(this run's: --lr {self.lr:.2e})")
 
 
 class InMemoryLRFinder(LRFinder):

@@ -7,6 +7,10 @@ A finished run can go on too (``--resume RUN --epochs N``): ``continuation`` rea
 checkpoint per member, from its kept weights, with a fresh optimizer state, as each phase of
 fastai's ``fine_tune`` begins with.
 
+An ensemble interrupted in member K keeps the members before it: ``model.safetensors`` holds
+them (predict averages them as they are), and the checkpoint their validation predictions and
+histories, and member K's last completed epoch, if any; ``--resume`` goes on from member K.
+
 Both are safetensors (raw tensors and a JSON header), so resuming, like predicting, never
 unpickles anything; ``torch.save`` checkpoints would.
 """
@@ -21,12 +25,14 @@ from typing import TYPE_CHECKING
 from petclf.atomic import atomic_file
 from petclf.errors import DataError, UsageError
 from petclf.model.file import MODEL_NAME, ModelMeta, read_model, save_model
+from petclf.training.runfolder import Member, member_states, save_members
 
 if TYPE_CHECKING:
     import torch
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
-FORMAT = "petclf-checkpoint/1"
+FORMAT = "petclf-checkpoint/2"  # 2: an ensemble's finished members; /1 files read as before
+READS = ("petclf-checkpoint/1", FORMAT)
 
 
 @dataclass(frozen=True)
@@ -50,16 +56,31 @@ class Checkpoint:
     origin: str  # where the starting weights came from
     classes: list[str]  # the model's (stored once, in model.safetensors' metadata)
     patience_from: int = -1  # early stopping counts from this epoch when it is later than the best's
+    finished: tuple[Member, ...] = ()  # an ensemble's members trained before this one, in order
+
+    @property
+    def started(self) -> bool:
+        """Whether this member completed an epoch (an ensemble may stop between members)."""
+        return self.epochs_done > 0
 
 
 def save_checkpoint(folder: Path, checkpoint: Checkpoint, meta: ModelMeta) -> None:
+    """model.safetensors (the finished members, else the last epoch's model) and the checkpoint."""
     from safetensors.torch import save_file
 
-    save_model(folder / MODEL_NAME, checkpoint.model, meta)
-    tensors, optimizer = _split_optimizer(checkpoint.optimizer)
+    finished = list(checkpoint.finished)
+    tensors, optimizer = _split_optimizer(checkpoint.optimizer) if checkpoint.started else ({}, {})
+    if finished:
+        save_members(folder, finished, meta)
+        tensors.update({f"model.{name}": t for name, t in checkpoint.model.items()})
+        tensors.update({f"finished.{k}.probs": _tensor(m.probs) for k, m in enumerate(finished)})
+    else:
+        save_model(folder / MODEL_NAME, checkpoint.model, meta)
     header = {"format": FORMAT, "epochs_done": checkpoint.epochs_done, "history": checkpoint.history,
               "optimizer": optimizer, "lr": checkpoint.lr, "lr_source": checkpoint.lr_source,
-              "origin": checkpoint.origin, "patience_from": checkpoint.patience_from}
+              "origin": checkpoint.origin, "patience_from": checkpoint.patience_from,
+              "finished": [{"valid": m.valid, "losses": m.losses, "history": m.history, "best_epoch": m.best_epoch}
+                           for m in finished]}
     if checkpoint.best is not None:
         header.update(best_loss=checkpoint.best.loss, best_epoch=checkpoint.best.epoch)
         tensors.update({f"best.{name}": t for name, t in checkpoint.best.state.items()})
@@ -78,20 +99,22 @@ def read_checkpoint(folder: Path) -> Checkpoint:
         finished = (Path(folder) / "metrics.json").is_file()
         raise UsageError(f"{folder}: nothing to resume ("
                          + ("the run finished; add epochs with --epochs N)" if finished else f"no {CHECKPOINT_NAME})"))
-    model, meta = read_model(Path(folder) / MODEL_NAME)
+    saved, meta = read_model(Path(folder) / MODEL_NAME)
     try:
         with safe_open(str(path), framework="pt") as handle:
             header = json.loads((handle.metadata() or {}).get("petclf-checkpoint", "{}"))
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-        if header.get("format") != FORMAT:
+        if header.get("format") not in READS:
             raise ValueError(f"format is not {FORMAT}")
+        finished = _finished(header.get("finished", []), saved, meta, tensors)
         best = None
         if "best_epoch" in header:
             best = Best(float(header["best_loss"]), int(header["best_epoch"]), _prefixed(tensors, "best."))
-        checkpoint = Checkpoint(int(header["epochs_done"]), list(header["history"]), model,
-                                _join_optimizer(header["optimizer"], _prefixed(tensors, "opt.")), best,
+        optimizer = _join_optimizer(header["optimizer"], _prefixed(tensors, "opt.")) if header["optimizer"] else {}
+        checkpoint = Checkpoint(int(header["epochs_done"]), list(header["history"]),
+                                _prefixed(tensors, "model.") if finished else saved, optimizer, best,
                                 float(header["lr"]), str(header["lr_source"]), str(header["origin"]),
-                                meta.classes, int(header.get("patience_from", -1)))
+                                meta.classes, int(header.get("patience_from", -1)), finished)
     except (SafetensorError, OSError) as error:
         raise DataError(path, f"not a readable safetensors file ({error})") from None
     except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -118,8 +141,7 @@ def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
         if len(histories) != members or len(best_epochs) != members:
             raise ValueError(f"it has {len(histories)} members' histories, the run {members}")
         checkpoints = []
-        for k, (history, best_epoch) in enumerate(zip(histories, best_epochs)):
-            weights = _prefixed(state, f"members.{k}.") if members > 1 else state
+        for history, best_epoch, weights in zip(histories, best_epochs, member_states(state, members)):
             best = Best(float(history[best_epoch]["valid_loss"]), int(best_epoch), weights)
             checkpoints.append(Checkpoint(position, history, weights, {}, best, **facts,
                                           patience_from=len(history) - 1))
@@ -128,6 +150,21 @@ def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
     except (ValueError, TypeError, KeyError, IndexError) as error:
         raise DataError(folder / "metrics.json", f"does not match the run's history ({error})") from None
     return checkpoints
+
+
+def _finished(rows: list[dict], saved: dict, meta: ModelMeta, tensors: dict) -> tuple[Member, ...]:
+    """The finished members a checkpoint lists, their weights from model.safetensors."""
+    if rows and len(rows) != meta.members:
+        raise ValueError(f"it lists {len(rows)} finished members, {MODEL_NAME} holds {meta.members}")
+    return tuple(Member(state, [int(i) for i in row["valid"]], tensors[f"finished.{k}.probs"].numpy(),
+                        [float(x) for x in row["losses"]], list(row["history"]), int(row["best_epoch"]))
+                 for k, (row, state) in enumerate(zip(rows, member_states(saved, len(rows)))))
+
+
+def _tensor(array):
+    import torch
+
+    return torch.from_numpy(array)
 
 
 def _prefixed(tensors: dict, prefix: str) -> dict:

@@ -50,7 +50,8 @@ def find_lr(learn, iters: int) -> LrFinding:
 def save_plot(finding: LrFinding, path: Path) -> None:
     from petclf.plots import save_lr_plot
 
-    save_lr_plot(finding.lrs, finding.losses, finding.points, (finding.train_lr, finding.train_lr_source), path)
+    save_lr_plot(finding.lrs, finding.losses, finding.suggestions, finding.points,
+                 (finding.train_lr, finding.train_lr_source), path)
 
 
 def keep_plot(run: Path, tmp: Path) -> None:

@@ -69,6 +69,24 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
     return replace(options, **unset)
 
 
+# fastai drops a training epoch's incomplete last batch: a batch as large as the training set
+# makes an epoch of no step at all (the loss is then NaN, the finder divides by zero). Each
+# epoch gets at least this many steps; the head's BatchNorm needs two items a batch.
+MIN_STEPS = 2
+
+
+def fit_batch(options: TrainOptions, splits: list[Labelled], processes: int = 1) -> tuple[TrainOptions, str | None]:
+    """``options`` with a batch size that gives every member (each of ``processes`` taking its
+    share) at least ``MIN_STEPS`` full batches an epoch, and a note when it had to shrink."""
+    items = min(len(split.train) for split in splits) // processes
+    fits = min(options.bs, max(2, items // MIN_STEPS))
+    if fits == options.bs:
+        return options, None
+    what = f"{items} training {kind_of(splits[0]).name}" + (" a process" if processes > 1 else "")
+    return replace(options, bs=fits), (f"batch size {options.bs} does not fit {what} ({MIN_STEPS} batches an "
+                                       f"epoch at least): using --bs {fits}")
+
+
 def member_splits(data: Labelled, options: TrainOptions) -> list[Labelled]:
     """The data as each member sees it: itself for one model, else one split per fold."""
     if options.folds == 1:

@@ -35,8 +35,8 @@ from petclf.training.balance import balanced_loader, class_weights, imbalance_no
 from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.training.kinds import Labelled, kind_of
 from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
-from petclf.training.recipe import TrainOptions, member_splits, schedule_length, with_defaults
-from petclf.training.runfolder import Member, run_args, write_run
+from petclf.training.recipe import TrainOptions, fit_batch, member_splits, schedule_length, with_defaults
+from petclf.training.runfolder import Member, history_rows, run_args, write_run
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,9 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
     """fastai's learning-rate finder on the model ``train`` would start from, and the rate
     ``train`` would use: the valley suggestion, or a default for the data (thumbnails, series),
     which the finder's curve is then shown beside."""
-    options = with_defaults(options, data)
+    options, fit_note = fit_batch(with_defaults(options, data), [data])
     learn, _, _ = _learner(data, options, quiet)
+    _say(quiet or not fit_note, fit_note)
     finding = find_lr(learn, options.lr_find_iters)
     if options.lr is not None:
         finding = replace(finding, train_lr=options.lr, train_lr_source=kind_of(data).default_source(data))
@@ -79,34 +80,45 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     if note and not options.balance:
         _say(quiet, note)
     splits = member_splits(data, options)
-    members, finding, lr, stopped = [], None, options.lr, None
+    options, fit_note = fit_batch(options, splits, distributed.world())
+    finished = list(resume[0].finished) if resume else []  # an ensemble interrupted after these members
+    members, finding, lr, stopped = list(finished), None, options.lr, None
     with atomic_dir(out, overwrite=overwrite or resume is not None) as tmp:
         if resume is not None:
             lr, lr_source = resume[0].lr, resume[0].lr_source
             keep_plot(Path(out), tmp)
-        for k, split in enumerate(splits):
-            goes_on = resume[k] if resume else None
-            learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0, goes_on,
-                                           scaled_on=split.train if len(splits) == 1 else list(range(len(data.labels))),
-                                           members=len(splits))
-            if lr is None:
-                finding = find_lr(learn, options.lr_find_iters)
-                lr, lr_source = distributed.agree(finding.train_lr), finding.train_lr_source
-                _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
-            if len(splits) > 1 and k == 0:
-                _say(quiet, f"{len(data.labels)} {kind.name}: training {len(splits)} models, each validated on "
-                            f"its own stratified fold, and averaging them (--folds {options.folds}; --folds 1 for "
-                            "one model)")
-            if len(splits) > 1:
-                _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and {len(split.valid)} "
-                            f"validation {kind.name}")
-            facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
-            board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet)
+        for k, split in enumerate(splits[len(finished):], len(finished)):
+            try:
+                goes_on = _going_on(resume, k - len(finished))
+                learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0,
+                                               goes_on, members=len(splits), scaled_on=split.train if len(splits) == 1
+                                               else list(range(len(data.labels))))
+                _say(quiet or not fit_note, fit_note)  # after the learner: a bad weights file is said first
+                fit_note = None
+                if lr is None:
+                    finding = find_lr(learn, options.lr_find_iters)
+                    lr, lr_source = distributed.agree(finding.train_lr), finding.train_lr_source
+                    _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
+                if len(splits) > 1 and k == 0:
+                    _say(quiet, f"{len(data.labels)} {kind.name}: training {len(splits)} models, each validated on "
+                                f"its own stratified fold, and averaging them (--folds {options.folds}; --folds 1 "
+                                "for one model)")
+                if len(splits) > 1:
+                    _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and "
+                                f"{len(split.valid)} validation {kind.name}")
+                facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
+                board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet)
+                if stopped is None:
+                    keep.restore(learn.model)
+                    members.append(_member(learn, split, board.rows, keep.best.epoch))
+            except KeyboardInterrupt:
+                if len(members) == len(finished):  # nothing new to keep: a resumed run's folder stays as it was
+                    raise Interrupted("interrupted before the first epoch ended: nothing was written") from None
+                stopped = Checkpoint(0, [], {}, {}, None, lr, lr_source, origin, meta.classes)
             if stopped is not None:
-                _leave_checkpoint(tmp, stopped, meta, options, source, len(splits), k)
+                stopped = replace(stopped, finished=tuple(members))
+                _leave_checkpoint(tmp, stopped, meta, options, source, len(splits))
                 break
-            keep.restore(learn.model)
-            members.append(_member(learn, split, board.rows, keep.best.epoch))
         if stopped is None:
             metrics = write_run(tmp, data, meta, members, run_args(options, source))
             metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device),
@@ -115,21 +127,37 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
         if finding is not None:
             save_plot(finding, tmp / "lr_find.png")
     if stopped is not None:
-        raise Interrupted(f"interrupted after {stopped.epochs_done} of {schedule_length(options)} "
-                          f"epochs: {out} holds the last completed epoch's model; continue with: "
-                          f"petclf train --resume {out}")
+        raise _interrupted(out, stopped, options, len(splits))
     return TrainReport(Path(out), metrics, [row for member in members for row in member.history])
 
 
+def _going_on(resume: list[Checkpoint] | None, position: int) -> Checkpoint | None:
+    """The checkpoint a member goes on from: the ``position``-th of those left to train."""
+    if resume is None or position >= len(resume) or not resume[position].started:
+        return None
+    return resume[position]
+
+
 def _leave_checkpoint(tmp: Path, stopped: Checkpoint, meta: ModelMeta, options: TrainOptions,
-                      source: dict | None, n_members: int, member: int) -> None:
-    """What Ctrl-C leaves of a one-model run; an ensemble's members are not resumable."""
-    if n_members > 1:
-        raise Interrupted(f"interrupted in member {member + 1} of {n_members}: nothing was written "
-                          "(an ensemble's training is not resumable: run the command again)")
+                      source: dict | None, n_members: int) -> None:
+    """What Ctrl-C leaves: the model and checkpoint to resume from, the history so far, args.json."""
     save_checkpoint(tmp, stopped, meta)
-    write_csv(tmp / "history.csv", stopped.history)
+    write_csv(tmp / "history.csv", history_rows([*(m.history for m in stopped.finished), stopped.history],
+                                                n_members > 1))
     write_json(tmp / "args.json", run_args(options, source))
+
+
+def _interrupted(out: Path, stopped: Checkpoint, options: TrainOptions, n_members: int) -> Interrupted:
+    """What Ctrl-C kept, and how to go on."""
+    epochs = (f"after {stopped.epochs_done} of {schedule_length(options)} epochs" if stopped.started
+              else "before its first epoch ended")
+    go_on = f"continue with: petclf train --resume {out}"
+    if n_members == 1:
+        return Interrupted(f"interrupted {epochs}: {out} holds the last completed epoch's model; {go_on}")
+    done = len(stopped.finished)
+    kept = (f"member{'s' if done > 1 else ''} {'1' if done == 1 else f'1-{done}'}, which predict can use"
+            if done else "member 1's last completed epoch")
+    return Interrupted(f"interrupted in member {done + 1} of {n_members} {epochs}: {out} keeps {kept}; {go_on}")
 
 
 def _member(learn, split: Labelled, history: list[dict], best_epoch: int) -> Member:
@@ -140,8 +168,9 @@ def _member(learn, split: Labelled, history: list[dict], best_epoch: int) -> Mem
 
 def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool):
     """Run the epochs (those a resumed run has left); returns the Board, KeepBest, and on
-    Ctrl-C the checkpoint of the last completed epoch (else None)."""
-    from petclf.training.callbacks import Board, KeepBest, LastEpoch
+    Ctrl-C the checkpoint of the last completed epoch (else None). Ctrl-C before an epoch
+    ended goes on up as KeyboardInterrupt."""
+    from petclf.training.callbacks import Board, FiniteLoss, KeepBest, LastEpoch
 
     position = resume.epochs_done if resume else 0
     history = resume.history if resume else []
@@ -152,10 +181,11 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
         with console.EpochBoard(quiet) as display:
             board = Board(display, history)
             last = LastEpoch(board, keep, position, **facts)
-            _fine_tune(learn, options, facts["lr"], [board, keep, last], position, resume and resume.optimizer)
+            _fine_tune(learn, options, facts["lr"], [FiniteLoss(facts["lr"]), board, keep, last], position,
+                       resume and resume.optimizer)
     except KeyboardInterrupt:
         if last is None or last.checkpoint is None:
-            raise Interrupted("interrupted before the first epoch ended: nothing was written") from None
+            raise
         return board, keep, last.checkpoint
     return board, keep, None
 

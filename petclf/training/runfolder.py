@@ -54,11 +54,8 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
     from petclf.metrics import macro_f1, score
 
     ensemble = len(members) > 1
-    state = members[0].state if not ensemble else {
-        f"members.{k}.{name}": t for k, member in enumerate(members) for name, t in member.state.items()}
-    save_model(folder / MODEL_NAME, state, replace(meta, members=len(members)))
-    write_csv(folder / "history.csv", [{**({"member": k + 1} if ensemble else {}), **row}
-                                       for k, member in enumerate(members) for row in member.history])
+    save_members(folder, members, meta)
+    write_csv(folder / "history.csv", history_rows([member.history for member in members], ensemble))
     rows = [(k, i, p) for k, member in enumerate(members) for i, p in zip(member.valid, member.probs)]
     true = [data.labels[i] for _, i, _ in rows]
     predicted = [meta.classes[int(p.argmax())] for _, _, p in rows]
@@ -72,6 +69,27 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
     write_json(folder / "args.json", args)
     metrics = _metrics(data, meta, members, scored.accuracy)
     return {**metrics, "macro_f1": macro_f1(true, predicted)}
+
+
+def history_rows(histories: list[list[dict]], ensemble: bool) -> list[dict]:
+    """history.csv's rows: each member's epochs, numbered by member in an ensemble."""
+    return [{**({"member": k + 1} if ensemble else {}), **row} for k, rows in enumerate(histories) for row in rows]
+
+
+def save_members(folder: Path, members: list[Member], meta: ModelMeta) -> None:
+    """model.safetensors with ``members``: one model's weights as they are, several's each under
+    ``members.K.``, as predict averages them."""
+    state = members[0].state if len(members) == 1 else {
+        f"members.{k}.{name}": t for k, member in enumerate(members) for name, t in member.state.items()}
+    save_model(folder / MODEL_NAME, state, replace(meta, members=len(members)))
+
+
+def member_states(state: dict[str, torch.Tensor], members: int) -> list[dict[str, torch.Tensor]]:
+    """Each member's weights in a model file's ``state`` of ``members`` models (save_members' layout)."""
+    if members == 1:
+        return [state]
+    return [{name[len(prefix):]: t for name, t in state.items() if name.startswith(prefix)}
+            for prefix in (f"members.{k}." for k in range(members))]
 
 
 def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accuracy: float) -> dict:

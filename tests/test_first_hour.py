@@ -1,0 +1,76 @@
+"""A new user's first hour with a small photo set named the Pets way: the defects issue 21 found,
+each pinned here so that it stays fixed."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run, write_images
+
+from petclf.series.data import LabelledSeries
+from petclf.training.recipe import MIN_STEPS, TrainOptions, fit_batch
+
+QUICK = ("--arch", "resnet18", "--no-pretrained", "--size", "32")
+
+
+@pytest.fixture
+def pets(tmp_path):
+    """48 photos (72 px: photographs, not thumbnails) named Cat_N.jpg and dog_N.jpg."""
+    folder = tmp_path / "pets"
+    write_images(folder, [f"{name}_{i}.jpg" for name in ("Cat", "dog") for i in range(24)], size=72)
+    return folder
+
+
+def labelled(n_train: int) -> LabelledSeries:
+    labels = ["a", "b"] * ((n_train + 2) // 2 + 1)
+    return LabelledSeries(np.zeros((len(labels), 1, 8), np.float32), labels, [0, 1], [""] * len(labels))
+
+
+@pytest.mark.parametrize("bs, n_train, processes, fits", [
+    (64, 38, 1, 19),  # the default photo batch on a small set: two batches an epoch
+    (8, 40, 1, 8),  # a batch that fits is left alone
+    (8, 16, 1, 8),
+    (8, 15, 1, 7),
+    (64, 3, 1, 2),  # never one item: the head's BatchNorm needs two
+    (16, 40, 2, 10),  # each process takes half the items
+])
+def test_a_batch_shrinks_to_give_every_epoch_two_steps(bs, n_train, processes, fits):
+    split = labelled(n_train)
+    split = LabelledSeries(split.X, split.labels, list(range(len(split.labels) - n_train)), split.names)
+    assert len(split.train) == n_train
+    options, note = fit_batch(TrainOptions(bs=bs), [split], processes)
+    assert options.bs == fits
+    assert (note is None) == (fits == bs)
+    if note:
+        assert note.startswith(f"batch size {bs} does not fit") and f"using --bs {fits}" in note
+    assert MIN_STEPS == 2
+
+
+@pytest.mark.slow
+def test_a_small_photo_set_trains_with_the_default_batch_size(pets, tmp_path):
+    result = run("train", pets, "--pets", *QUICK, "--epochs", "1", "--folds", "1", "--lr", "1e-3",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    assert "batch size 64 does not fit 38 training images" in result.stderr
+    assert "using --bs 19" in result.stderr
+    history = (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]
+    assert len(history) == 2 and not any("nan" in row for row in history)
+    assert json.loads((tmp_path / "run" / "args.json").read_text())["options"]["bs"] == 19
+
+
+@pytest.mark.slow
+def test_lr_find_on_a_small_photo_set_suggests_a_rate(pets):
+    result = run("lr-find", pets, "--pets", *QUICK, "--iters", "30", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["valley"] > 0
+
+
+@pytest.mark.slow
+def test_a_diverged_loss_stops_the_run_and_writes_nothing(pets, tmp_path):
+    result = run("train", pets, "--pets", *QUICK, "--epochs", "1", "--folds", "1", "--lr", "1e30",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: training diverged: the ")
+    assert "loss became nan" in result.stderr or "loss became inf" in result.stderr
+    assert "--lr 1.00e+30" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pets"]  # no run folder, no temporary one
