@@ -10,7 +10,7 @@ import torch
 from conftest import SAMPLES, make_model, run, write_images
 from torch import nn
 
-from petclf.evaluate.explain import explain, time_attention
+from petclf.evaluate.explain import distinct_names, explain, time_attention
 from petclf.model.layers import Probabilities
 from petclf.predict import Classifier
 
@@ -54,6 +54,16 @@ def test_explain_writes_a_heat_map_per_image_and_names_the_class(tmp_path):
     assert sorted(p.name for p in (tmp_path / "cams").iterdir()) == ["a-cam.png", "b-cam.png"]
 
 
+def test_two_inputs_with_one_file_name_get_two_heat_maps(tmp_path):
+    model = make_model(tmp_path / "m.safetensors")
+    images = write_images(tmp_path, ["rocket/t000.jpg", "coffee/t000.jpg"], size=40)
+    result = run("explain", model, *images, "--out", tmp_path / "cams", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [f["heat_map"] for f in json.loads(result.stdout)] == [
+        str(tmp_path / "cams" / "rocket_t000-cam.png"), str(tmp_path / "cams" / "coffee_t000-cam.png")]
+    assert len(list((tmp_path / "cams").iterdir())) == 2
+
+
 def test_explain_draws_a_series_map_over_its_field_and_its_curve(tmp_path):
     model = make_model(tmp_path / "m.safetensors", length=150)
     result = run("explain", model, SAMPLES / "GunPoint" / "GunPoint_TEST.tsv", "--rows", "2",
@@ -61,3 +71,14 @@ def test_explain_draws_a_series_map_over_its_field_and_its_curve(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "cams").iterdir()) == ["GunPoint_TEST-row0-cam.png",
                                                                      "GunPoint_TEST-row1-cam.png"]
+
+
+@pytest.mark.parametrize("paths, names", [
+    (["a/x.png", "b/y.png"], ["x", "y"]),
+    (["rocket/t000.jpg", "coffee/t000.jpg"], ["rocket_t000", "coffee_t000"]),
+    (["d/a/t.png", "e/a/t.png", "f/u.png"], ["d_a_t", "e_a_t", "u"]),
+    (["a/t.png", "a/t.jpg"], ["a_t", "a_t-2"]),  # one stem in one folder: numbered
+    (["t.png", "t.png"], ["t", "t-2"]),
+])
+def test_each_input_gets_a_heat_map_name_of_its_own(paths, names):
+    assert distinct_names(paths) == names

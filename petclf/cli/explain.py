@@ -54,14 +54,16 @@ def explain(
 def _images(classifier, files: list[Path], target: Optional[str], out: Path) -> list[dict]:
     import numpy as np
 
+    from petclf.evaluate.explain import distinct_names
     from petclf.evaluate.explain import explain as grad_cam
     from petclf.plots import save_cam
     from petclf.predict import image_files, prepare
 
     written = []
-    for path in image_files(files):
+    paths = image_files(files)
+    for path, name in zip(paths, distinct_names(paths)):
         found = grad_cam(classifier, np.stack([prepare(path, classifier.meta.image_size)]), target)
-        written.append(_save(found, 0, path.stem, str(path), classifier.meta.classes, out, save_cam))
+        written.append(_save(found, 0, name, str(path), classifier.meta.classes, out, save_cam))
     return written
 
 

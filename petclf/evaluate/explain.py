@@ -50,6 +50,28 @@ def explain(classifier: Classifier, batch: np.ndarray, target: str | None = None
     return Explanation(np.mean(cams, axis=0), images, chosen, probs)
 
 
+def distinct_names(paths: list) -> list[str]:
+    """A name per input for its heat-map: the file's stem, with as many of its folders before it
+    as it takes to tell it from the others (``rocket/t000.jpg`` and ``coffee/t000.jpg`` give
+    ``rocket_t000`` and ``coffee_t000``), and a number for a file given twice."""
+    from pathlib import Path
+
+    parts = [Path(p).with_suffix("").parts for p in paths]
+    depth = [1] * len(parts)
+    while True:
+        names = ["_".join(part[-d:]) for part, d in zip(parts, depth)]
+        clashing = [i for i, name in enumerate(names) if names.count(name) > 1 and depth[i] < len(parts[i])]
+        if not clashing:
+            break
+        for i in clashing:
+            depth[i] += 1
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        names[i] = name if seen[name] == 1 else f"{name}-{seen[name]}"
+    return names
+
+
 def _grad_cam(net, x, chosen: list[int]) -> np.ndarray:
     """One network's maps, over the image its stem makes (series) or ``x`` itself (images)."""
     import torch

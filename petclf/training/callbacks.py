@@ -127,12 +127,30 @@ class LastEpoch(_EpochEnd):
 
     def epoch_end(self):
         self.position += 1
+        smooth = self.recorder.smooth_loss
         self.checkpoint = Checkpoint(self.position, list(self.board.rows), _snapshot(self.model),
                                      _optimizer_snapshot(self.opt), self.keep.best, **self.facts,
-                                     patience_from=self.keep.patience_from)
+                                     patience_from=self.keep.patience_from,
+                                     smooth_loss=(float(smooth.val), int(smooth.count)))
         self.board.show_last()
         if self.keep.stop_early():
             raise CancelFitException()
+
+
+class SmoothLossFrom(Callback):
+    """Go on with the smoothed training loss (train_loss in the history) a run had when Ctrl-C
+    stopped it. fastai's Recorder starts its moving average afresh with every fit, so a resumed
+    fit would report the mean of its first few batches: far below the run's, dipping to zero."""
+
+    order = 51  # after the Recorder (50) has reset it
+
+    def __init__(self, value: float, batches: int):
+        self.value, self.batches = value, batches
+
+    def before_fit(self):
+        import torch
+
+        self.recorder.smooth_loss.val, self.recorder.smooth_loss.count = torch.tensor(self.value), self.batches
 
 
 class FiniteLoss(Callback):

@@ -57,6 +57,7 @@ class Checkpoint:
     classes: list[str]  # the model's (stored once, in model.safetensors' metadata)
     patience_from: int = -1  # early stopping counts from this epoch when it is later than the best's
     finished: tuple[Member, ...] = ()  # an ensemble's members trained before this one, in order
+    smooth_loss: tuple[float, int] | None = None  # the Recorder's smoothed training loss then: value, batches
 
     @property
     def started(self) -> bool:
@@ -79,6 +80,7 @@ def save_checkpoint(folder: Path, checkpoint: Checkpoint, meta: ModelMeta) -> No
     header = {"format": FORMAT, "epochs_done": checkpoint.epochs_done, "history": checkpoint.history,
               "optimizer": optimizer, "lr": checkpoint.lr, "lr_source": checkpoint.lr_source,
               "origin": checkpoint.origin, "patience_from": checkpoint.patience_from,
+              "smooth_loss": checkpoint.smooth_loss,
               "finished": [{"valid": m.valid, "losses": m.losses, "history": m.history, "best_epoch": m.best_epoch}
                            for m in finished]}
     if checkpoint.best is not None:
@@ -114,7 +116,8 @@ def read_checkpoint(folder: Path) -> Checkpoint:
         checkpoint = Checkpoint(int(header["epochs_done"]), list(header["history"]),
                                 _prefixed(tensors, "model.") if finished else saved, optimizer, best,
                                 float(header["lr"]), str(header["lr_source"]), str(header["origin"]),
-                                meta.classes, int(header.get("patience_from", -1)), finished)
+                                meta.classes, int(header.get("patience_from", -1)), finished,
+                                _smooth_loss(header.get("smooth_loss")))
     except (SafetensorError, OSError) as error:
         raise DataError(path, f"not a readable safetensors file ({error})") from None
     except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -159,6 +162,10 @@ def _finished(rows: list[dict], saved: dict, meta: ModelMeta, tensors: dict) -> 
     return tuple(Member(state, [int(i) for i in row["valid"]], tensors[f"finished.{k}.probs"].numpy(),
                         [float(x) for x in row["losses"]], list(row["history"]), int(row["best_epoch"]))
                  for k, (row, state) in enumerate(zip(rows, member_states(saved, len(rows)))))
+
+
+def _smooth_loss(saved: list | None) -> tuple[float, int] | None:
+    return None if saved is None else (float(saved[0]), int(saved[1]))
 
 
 def _tensor(array):

@@ -181,8 +181,7 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
         with console.EpochBoard(quiet) as display:
             board = Board(display, history)
             last = LastEpoch(board, keep, position, **facts)
-            _fine_tune(learn, options, facts["lr"], [FiniteLoss(facts["lr"]), board, keep, last], position,
-                       resume and resume.optimizer)
+            _fine_tune(learn, options, facts["lr"], [FiniteLoss(facts["lr"]), board, keep, last], position, resume)
     except KeyboardInterrupt:
         if last is None or last.checkpoint is None:
             raise
@@ -191,11 +190,13 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
 
 
 def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 0,
-               optimizer: dict | None = None) -> None:
+               resume: Checkpoint | None = None) -> None:
     """fastai's ``fine_tune``: ``freeze_epochs`` with the body frozen at ``lr``, then ``epochs``
     of all layers at ``lr / 2`` (the body ``lr_mult`` times lower), each a one-cycle schedule,
     and a cycle like the last for each of ``added_epochs``. It can begin at epoch ``start`` of
-    the whole schedule, with the ``optimizer`` state saved there."""
+    the whole schedule, with the optimizer state and smoothed loss ``resume`` saved there."""
+    from petclf.training.callbacks import SmoothLossFrom
+
     body = dict(lr_max=slice(lr / 2 / options.lr_mult, lr / 2), pct_start=0.3, div=5.0)
     phases = [(options.freeze_epochs, learn.freeze, dict(lr_max=slice(lr), pct_start=0.99)),
               (options.epochs, learn.unfreeze, body), *((n, learn.unfreeze, body) for n in options.added_epochs)]
@@ -204,9 +205,11 @@ def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 
             start -= n_epochs
             continue
         set_phase()  # as in fine_tune, a phase starts with a cleared optimizer state...
-        if start and optimizer is not None:  # ...unless it is resumed half-way
-            learn.opt.load_state_dict(optimizer)
-        learn.fit_one_cycle(n_epochs, cbs=cbs, start_epoch=start, **schedule)
+        going_on = []
+        if start and resume is not None and resume.optimizer:  # ...unless it is resumed half-way
+            learn.opt.load_state_dict(resume.optimizer)
+            going_on = [SmoothLossFrom(*resume.smooth_loss)] if resume.smooth_loss else []
+        learn.fit_one_cycle(n_epochs, cbs=cbs + going_on, start_epoch=start, **schedule)
         start = 0
 
 
