@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# --label-re as typed in a shell (single quotes, single backslashes): the label is what comes before _<number>.jpg
+LABEL_RE_EXAMPLE = r"'^(.*)_\d+\.jpg$'"
 SERIES_SUFFIXES = (".tsv", ".txt", ".csv", ".npy", ".npz", ".ts")  # what series.read_series reads
 
 
@@ -32,6 +34,13 @@ THUMBNAILS = Defaults(size=64, epochs=20, bs=16, lr=1e-2, augment=False, lr_mult
 THUMBNAIL_SIDE = 64
 # Chosen on validation splits of UCR training files, never on their test files (README, "Time series").
 SERIES = Defaults(size=128, epochs=30, bs=8, lr=1e-2)
+# Images petclf tsimage wrote (its manifest says so): fields of series, trained as series are, less
+# the window slicing they cannot have; fastai's photo augmentation (flips, rotations) would give
+# another field, of no series.
+SERIES_IMAGES = Defaults(size=SERIES.size, epochs=SERIES.epochs, bs=SERIES.bs, lr=SERIES.lr, augment=False,
+                         lr_mult=SERIES.lr_mult)
+TSIMAGE_MANIFEST = "manifest.csv"  # tsimage writes it beside the class folders, with this header
+TSIMAGE_MANIFEST_HEADER = "source_row,file,label,split"
 # Below this many labelled items (and with no validation set given), train a cross-validated
 # ensemble of this many members: one model's validation figure would rest on a handful of items.
 SMALL_DATA = 200

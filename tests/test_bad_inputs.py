@@ -56,6 +56,7 @@ def bad(tmp_path_factory):
     write_images(d / "lonely", ["a/1.png", "a/2.png", "a/3.png", "b/1.png"])
     write_images(d / "named", ["cat_1.png", "cat_2.png", "dog_1.png", "dog_2.png"])
     write_images(d / "four", ["a/1.png", "a/2.png", "b/1.png", "b/2.png"])
+    write_images(d / "train-only", ["train/a/1.png", "train/b/1.png"])
     (d / "broken" / "a").mkdir(parents=True)
     (d / "broken" / "b").mkdir()
     for label in "ab":
@@ -137,15 +138,15 @@ CASES = {
     "one class only": (["train", "{D}/one-class", "--out", "{out}"], 1, "{D}/one-class: only one class (a); a classifier needs two"),
     "a class with one image": (["train", "{D}/lonely", "--out", "{out}"], 1, "{D}/lonely: class 'b' has only one of the images"),
     "labels regex matches nothing": (["train", "{D}/named", "--label-re", "^zebra_(\\d)", "--out", "{out}"], 1,
-                                     "{D}/named: --label-re '^zebra_(\\\\d)' matches no image file name"),
+                                     "{D}/named: --label-re '^zebra_(\\d)' matches no image file name"),
     "labels regex without a group": (["train", "{D}/named", "--label-re", "^cat", "--out", "{out}"], 2, "--label-re '^cat' needs a group"),
     "labels regex that does not parse": (["train", "{D}/named", "--label-re", "([", "--out", "{out}"], 2, "--label-re '([' is not a regular expression"),
-    "csv missing a column": (["train", "{D}/named", "--csv", "{D}/one-column.csv", "--out", "{out}"], 1,
+    "csv missing a column": (["train", "{D}/named", "--labels-csv", "{D}/one-column.csv", "--out", "{out}"], 1,
                              "{D}/one-column.csv: needs a header and rows of two columns: file, label"),
-    "csv naming a missing file": (["train", "{D}/named", "--csv", "{D}/missing-file.csv", "--out", "{out}"], 1,
+    "csv naming a missing file": (["train", "{D}/named", "--labels-csv", "{D}/missing-file.csv", "--out", "{out}"], 1,
                                   "{D}/missing-file.csv: line 3: {D}/named/ghost.png does not exist"),
-    "csv duplicate rows": (["train", "{D}/named", "--csv", "{D}/twice.csv", "--out", "{out}"], 1, "{D}/twice.csv: line 4: cat_1.png is listed twice"),
-    "csv not found": (["train", "{D}/named", "--csv", "{D}/nope.csv", "--out", "{out}"], 2, "{D}/nope.csv: no such CSV file"),
+    "csv duplicate rows": (["train", "{D}/named", "--labels-csv", "{D}/twice.csv", "--out", "{out}"], 1, "{D}/twice.csv: line 4: cat_1.png is listed twice"),
+    "csv not found": (["train", "{D}/named", "--labels-csv", "{D}/nope.csv", "--out", "{out}"], 2, "{D}/nope.csv: no such CSV file"),
     "validation split ends up empty": (["train", "{D}/four", "--valid-pct", "0.1", "--out", "{out}"], 1,
                                        "{D}/four: the validation set is empty (4 images); change --valid-pct"),
     "valid-pct out of range": (["train", "{D}/four", "--valid-pct", "1.5", "--out", "{out}"], 2, "--valid-pct must be between 0 and 1 (got 1.5)"),
@@ -178,7 +179,7 @@ CASES = {
     "one class of series": (["train", "{D}/one-class.tsv", "--out", "{out}"], 1, "{D}/one-class.tsv: only one class (a)"),
     "validation file of another length": (["train", "{train}", "--valid", "{D}/gp-149.tsv", "--out", "{out}"], 1,
                                           "{D}/gp-149.tsv: series are 1 channel(s) x 149 values, but the training file's are 1 x 150"),
-    "series labels on an image folder": (["train", "{train}", "--pets", "--out", "{out}"], 2, "--label-re, --pets and --csv label image folders"),
+    "series labels on an image folder": (["train", "{train}", "--pets", "--out", "{out}"], 2, "--label-re, --pets and --labels-csv label image folders"),
     "series shorter than the model's": (["predict", "series", "{ser}", "{D}/gp-149.tsv"], 1,
                                         "{D}/gp-149.tsv: series are 1 channel(s) x 149 values; the model was trained on 1 x 150 "
                                         "(if the file has no label column, pass --no-labels)"),
@@ -235,12 +236,22 @@ CASES = {
     "resume adding no epochs": (["train", "--resume", "{D}/empty-folder", "--epochs", "0"], 2,
                                 "--resume {D}/empty-folder --epochs 0 adds no epochs"),
     "neither data nor resume": (["train"], 2, "Missing argument 'DATA' (or --resume RUN)."),
+    # issue 21: what a new user's first hour hit
+    "--min-confidence above 1": (["predict", "image", "{img}", "{D}/good.png", "--min-confidence", "2"], 2,
+                                 "--min-confidence must be between 0 and 1 (got 2)"),
+    "--json with --csv": (["predict", "image", "{img}", "{D}/good.png", "--json", "--csv"], 2,
+                          "--json and --csv print different formats: choose one"),
+    "--json with --csv-report": (["evaluate", "{img}", "{D}/four", "--json", "--csv-report", "--out", "{out}"], 2,
+                                 "--json and --csv-report print different formats: choose one"),
+    "evaluate on a split layout with no held-out split": (["evaluate", "{img}", "{D}/train-only", "--out", "{out}"], 2,
+                                                          "{D}/train-only: laid out by split (train); give a folder of "
+                                                          "labelled images the model did not train on"),
     # evaluate
     "evaluate on a missing folder": (["evaluate", "{img}", "{D}/nowhere", "--out", "{out}"], 2, "{D}/nowhere: no such folder"),
     "evaluate on unlabelled series": (["evaluate", "{ser}", "{D}/unlabelled.npy", "--out", "{out}"], 2,
                                       "{D}/unlabelled.npy: has no labels to evaluate with"),
     "evaluate series with image labels": (["evaluate", "{ser}", "{train}", "--pets", "--out", "{out}"], 2,
-                                          "--label-re, --pets and --csv label image folders, not series files"),
+                                          "--label-re, --pets and --labels-csv label image folders, not series files"),
     "evaluate an image model on series": (["evaluate", "{img}", "{train}", "--out", "{out}"], 2,
                                           "{img}: this model classifies images, not series"),
     "evaluate on series of another length": (["evaluate", "{ser}", "{D}/gp-149.tsv", "--out", "{out}"], 1,

@@ -2,13 +2,19 @@
 each pinned here so that it stays fixed."""
 
 import json
+import re
+import shlex
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from conftest import run, write_images
+from conftest import SAMPLES, run, write_images
 
+from petclf.images.data import LabelSource, find_images
+from petclf.inputs import SERIES_IMAGES
 from petclf.series.data import LabelledSeries
-from petclf.training.recipe import MIN_STEPS, TrainOptions, fit_batch
+from petclf.training.recipe import MIN_STEPS, TrainOptions, fit_batch, with_defaults
 
 QUICK = ("--arch", "resnet18", "--no-pretrained", "--size", "32")
 
@@ -74,3 +80,40 @@ def test_a_diverged_loss_stops_the_run_and_writes_nothing(pets, tmp_path):
     assert "loss became nan" in result.stderr or "loss became inf" in result.stderr
     assert "--lr 1.00e+30" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pets"]  # no run folder, no temporary one
+
+
+def test_the_label_re_example_in_help_works_when_pasted_into_a_shell(pets):
+    help_text = " ".join(run("train", "--help").stdout.replace("\u2502", " ").split())  # out of its box, unwrapped
+    pasted = re.search(r"--label-re .*?e\.g\. ('[^']+')", help_text).group(1)
+    pattern, = shlex.split(pasted)
+    images = find_images(pets, LabelSource(label_re=pattern))
+    assert set(images.labels) == {"Cat", "dog"}
+
+
+def test_the_label_file_option_keeps_its_old_name_with_a_note(pets, tmp_path):
+    table = tmp_path / "labels.csv"
+    table.write_text("file,label\n" + "".join(f"{p.name},{p.name[0]}\n" for p in sorted(pets.iterdir())))
+    result = run("lr-find", pets, "--csv", table, *QUICK, "--iters", "30", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "--csv FILE is now --labels-csv FILE" in result.stderr
+
+
+def test_a_failed_weights_download_keeps_stdout_for_json(pets, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "petclf", "train", pets, "--pets", "--arch", "resnet18", "--size", "32",
+                           "--out", tmp_path / "run", "--json"], capture_output=True, text=True,
+                          env={"TORCH_HOME": str(tmp_path / "empty-cache"), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: no pretrained weights for resnet18")
+
+
+@pytest.mark.parametrize("split", [None, "train"])
+def test_a_folder_tsimage_wrote_trains_with_the_series_defaults(tmp_path, split):
+    gunpoint = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
+    drawn = run("tsimage", gunpoint, tmp_path / "gp", "--size", "32", *(["--split", split] if split else []), "-q")
+    assert drawn.exit_code == 0, drawn.stderr
+    images = find_images(tmp_path / "gp")
+    assert images.series_images
+    options = with_defaults(TrainOptions(), images)
+    assert (options.augment, options.epochs, options.bs, options.lr, options.lr_mult) == (
+        False, SERIES_IMAGES.epochs, SERIES_IMAGES.bs, SERIES_IMAGES.lr, SERIES_IMAGES.lr_mult)
+    assert not find_images(SAMPLES / "digits").series_images  # a folder of its own photos stays as it was

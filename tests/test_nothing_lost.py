@@ -79,6 +79,20 @@ def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path):
     assert not (run / "checkpoint.safetensors").exists() and (run / "metrics.json").is_file()
 
 
+def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
+    run = tmp_path / "run"
+    proc = start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "6", "--out", run)
+    for line in proc.stderr:
+        if line.split()[:2] == ["0", "frozen"]:
+            proc.terminate()
+            break
+    lines = proc.stderr.read().splitlines()
+    assert proc.wait(timeout=120) == 130, lines
+    assert lines[-1].startswith("error: interrupted after ") and "petclf train --resume" in lines[-1]
+    assert (run / "checkpoint.safetensors").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no hidden temporary folder beside it
+
+
 def test_ctrl_c_before_the_first_epoch_ends_writes_nothing(tmp_path):
     proc = start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "6", "--out", tmp_path / "run")
     lines = interrupt_after(proc, lambda line: "training and 10 validation series" in line)

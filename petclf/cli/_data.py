@@ -56,6 +56,9 @@ def load(source: dict, seed: int, quiet: bool):
     images = find_images(data, LabelSource(csv, label_re, pets), valid_pct, seed)
     for folder in images.left_out if not quiet else []:
         console.note(f"{folder}: a test set, left out of training and validation (predict it afterwards)")
+    if not quiet and images.series_images:
+        console.note(f"{data}: images that petclf tsimage drew (its manifest says so): trained with the series "
+                     "defaults, without photo augmentation (flips and rotations give fields of no series)")
     if not quiet and images.skipped:
         console.note(f"skipped {images.skipped} file(s) that are not images or have no label")
     for path in images.unreadable if not quiet else []:

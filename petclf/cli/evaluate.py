@@ -15,9 +15,11 @@ from petclf.cli.options import (
     Json,
     LabelRe,
     ModelOrExport,
+    OldCsvLabels,
     Pets,
     Quiet,
     at_least,
+    one_format,
     refuse_image_labels,
 )
 from petclf.errors import UsageError
@@ -36,6 +38,7 @@ def evaluate(
     label_re: LabelRe = None,
     pets: Pets = False,
     csv: CsvLabels = None,
+    old_csv: OldCsvLabels = None,
     label_col: Annotated[Optional[str], typer.Option(help=(
         "Label column of a .tsv/.txt/.csv series file \\[default: the one the model was trained with]."),
         show_default=False)] = None,
@@ -62,13 +65,14 @@ def evaluate(
     from petclf.evaluate.report import class_rows
     from petclf.predict import load_classifier
 
+    one_format(**{"--json": json_, "--csv-report": csv_report})
     kind = "series" if inputs.is_series_file(data) else "image"
     tta = kind == "series" if tta is None else tta
     classifier = load_classifier(model, device, input=kind)
     folder = out or Path("evaluations") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with atomic_dir(folder, overwrite=overwrite) as tmp:
         summary = _evaluate(classifier, {"model": str(model), "data": str(data), "tta": tta}, kind,
-                            (label_re, pets, csv, label_col), bs, top_k, tmp, quiet or json_ or csv_report)
+                            (label_re, pets, csv or old_csv, label_col), bs, top_k, tmp, quiet or json_ or csv_report)
     if json_:
         console.print_json({"folder": str(folder), **summary})
         return

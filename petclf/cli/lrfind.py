@@ -18,6 +18,7 @@ from petclf.cli.options import (
     Json,
     LabelCol,
     LabelRe,
+    OldCsvLabels,
     Pets,
     Pretrained,
     Quiet,
@@ -47,6 +48,7 @@ def lr_find(
     label_re: LabelRe = None,
     pets: Pets = False,
     csv: CsvLabels = None,
+    old_csv: OldCsvLabels = None,
     label_col: LabelCol = "0",
     method: GafMethod = "gadf",
     scaling: GafScaling = Scaling.series,
@@ -67,7 +69,8 @@ def lr_find(
     from petclf.training.recipe import TrainOptions
     from petclf.training.run import lr_find as find
 
-    labelled = load(source_of(data, valid, valid_pct, label_re, pets, csv, label_col), seed, quiet or json_)
+    source = source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col)
+    labelled = load(source, seed, quiet or json_)
     options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,
                            workers=workers, precision="fp32", lr_find_iters=iters, method=method,
                            colormap=colormap, scaling=scaling.value)

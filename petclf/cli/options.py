@@ -7,7 +7,9 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
+from petclf import console
 from petclf.errors import UsageError
+from petclf.inputs import LABEL_RE_EXAMPLE
 
 
 def at_least(low: float, above: bool = False) -> Callable:
@@ -21,6 +23,21 @@ def at_least(low: float, above: bool = False) -> Callable:
         return value
     return check
 
+
+def within(low: float, high: float) -> Callable:
+    """A Typer callback refusing a value outside ``[low, high]``, as ``at_least`` does."""
+    def check(param: typer.CallbackParam, value):
+        if value is not None and not low <= value <= high:
+            raise UsageError(f"{param.opts[0]} must be between {low:g} and {high:g} (got {value:g})")
+        return value
+    return check
+
+
+def one_format(**chosen: bool) -> None:
+    """Refuse two output formats at once (``--json --csv`` printed JSON without a word)."""
+    given = [name for name, on in chosen.items() if on]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} print different formats: choose one")
 
 
 GafMethod = Annotated[str, typer.Option(help=(
@@ -40,11 +57,21 @@ GafScaling = Annotated[Scaling, typer.Option(help="How values become angles: eac
                                                   "amplitude.")]
 Colormap = Annotated[str, typer.Option(help="Any matplotlib colormap, or 'gray'.")]
 LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
-                                                     r"e.g. '^(.*)_\\d+\\.jpg$'.")]
+                                                     f"e.g. {LABEL_RE_EXAMPLE}.")]
 Pets = Annotated[bool, typer.Option("--pets", help="The fast.ai book's Oxford-IIIT Pets rule: a file name "
                                                    "starting upper-case is a cat, else a dog.")]
-CsvLabels = Annotated[Optional[Path], typer.Option("--csv", help="CSV with a header row: file (relative "
-                                                                 "to DATA), label.")]
+CsvLabels = Annotated[Optional[Path], typer.Option("--labels-csv", metavar="FILE", show_default=False, help=(
+    "CSV with a header row: file (relative to DATA), label."))]
+
+
+def _renamed_csv(param: typer.CallbackParam, value: Optional[Path]) -> Optional[Path]:
+    if value is not None:
+        console.note("--csv FILE is now --labels-csv FILE (predict's --csv prints CSV)")
+    return value
+
+
+# The label file's old spelling, which clashed with predict's --csv (print CSV): still read, with a note.
+OldCsvLabels = Annotated[Optional[Path], typer.Option("--csv", hidden=True, callback=_renamed_csv)]
 LabelCol = Annotated[str, typer.Option(help="Label column of a .tsv/.txt/.csv series file: index or header name.")]
 NoLabels = Annotated[bool, typer.Option("--no-labels", help="The text file has no label column.")]
 ArchName = Annotated[str, typer.Option(help="torchvision or timm model name; 'timm:NAME' when both have it.")]
@@ -63,7 +90,7 @@ ModelPath = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False,
                                            help="A run folder or its model.safetensors.")]
 ModelOrExport = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False, help=(
     "A run folder, its model.safetensors, or an .onnx file from petclf export."))]
-MinConfidence = Annotated[Optional[float], typer.Option(callback=at_least(0), show_default=False, help=(
+MinConfidence = Annotated[Optional[float], typer.Option(callback=within(0, 1), show_default=False, help=(
     "Give the label 'unknown' where the model's probability is below this (the top classes stay as they are)."))]
 AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then one row per prediction) "
                                                    "instead of a table.")]
@@ -74,4 +101,4 @@ OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_d
 def refuse_image_labels(label_re, pets: bool, csv) -> None:
     """A series file carries its labels: the options that label image folders do not apply."""
     if label_re or pets or csv:
-        raise UsageError("--label-re, --pets and --csv label image folders, not series files")
+        raise UsageError("--label-re, --pets and --labels-csv label image folders, not series files")

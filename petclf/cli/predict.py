@@ -19,6 +19,7 @@ from petclf.cli.options import (
     OutFile,
     Quiet,
     at_least,
+    one_format,
 )
 
 predict_app = typer.Typer(help="Classify with a trained model.", invoke_without_command=True,
@@ -53,6 +54,7 @@ def predict_image(
     """Classify images with a trained model; an unreadable image is reported and the rest go on (exit 1 if any failed)."""
     from petclf.predict import image_files, load_classifier, predict_images
 
+    one_format(**{"--json": json_, "--csv": csv})
     images = image_files(files)
     classifier = load_classifier(model, device)
     with console.progress("predict", total=len(images), unit="images", quiet=quiet or json_ or csv) as advance:
@@ -109,6 +111,7 @@ def predict_series(
     from petclf.predict import predict_series as classify
     from petclf.series.readers import read_series
 
+    one_format(**{"--json": json_, "--csv": csv})
     classifier = load_classifier(model, device, input="series")
     label_col = label_col if label_col is not None else classifier.meta.series.label_col
     series = read_series(file, label_col=None if no_labels else label_col)

@@ -19,6 +19,7 @@ from petclf.cli.options import (
     Json,
     LabelCol,
     LabelRe,
+    OldCsvLabels,
     Pets,
     Pretrained,
     Quiet,
@@ -125,6 +126,7 @@ def train(
     label_re: LabelRe = None,
     pets: Pets = False,
     csv: CsvLabels = None,
+    old_csv: OldCsvLabels = None,
     label_col: LabelCol = "0",
     method: GafMethod = "gadf",
     scaling: GafScaling = Scaling.series,
@@ -174,7 +176,7 @@ def train(
     else:
         if init is not None and ctx.get_parameter_source("arch").name == "DEFAULT":
             arch = _arch_of(init)
-        source = source_of(data, valid, valid_pct, label_re, pets, csv, label_col)
+        source = source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col)
         labelled = load(source, seed, quiet or json_)
         options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, lr_mult, size, bs, augment,
                                early_stop, seed, device, precision, workers, method=method,

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from petclf.errors import DataError, UsageError
+from petclf.inputs import LABEL_RE_EXAMPLE, TSIMAGE_MANIFEST, TSIMAGE_MANIFEST_HEADER
 from petclf.splits import LabelledSplit, check_split, check_valid_pct, stratified_split
 
 # What Pillow raises for a file that is not a decodable image (truncated, not an image, too big).
@@ -52,6 +53,7 @@ class LabelledImages(LabelledSplit):
     unreadable: list[Path] = field(default_factory=list)
     left_out: list[Path] = field(default_factory=list)  # test folders, never read
     valid_given: bool = False  # the validation images are a folder of their own, not a split
+    series_images: bool = False  # written by petclf tsimage (its manifest says so): fields of series
 
     @property
     def names(self) -> list[str]:
@@ -86,8 +88,18 @@ def find_images(data: Path, labels: LabelSource = LabelSource(), valid_pct: floa
     images = _readable(data, files, names, in_valid, workers)
     if in_valid is None:
         images = replace(images, valid=stratified_split(images.labels, valid_pct, seed))
-    images = replace(images, left_out=folders.test if folders else [], valid_given=in_valid is not None)
+    images = replace(images, left_out=folders.test if folders else [], valid_given=in_valid is not None,
+                     series_images=written_by_tsimage(folders.train if folders else data))
     return check_split(data, images, "images")
+
+
+def written_by_tsimage(folder: Path) -> bool:
+    """Whether ``folder``'s class folders are images ``petclf tsimage`` drew: its manifest is there."""
+    try:
+        with (folder / TSIMAGE_MANIFEST).open(newline="") as handle:
+            return handle.readline().strip() == TSIMAGE_MANIFEST_HEADER
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def labelled_images(data: Path, labels: LabelSource = LabelSource(), workers: int | None = None) -> LabelledImages:
@@ -99,9 +111,10 @@ def labelled_images(data: Path, labels: LabelSource = LabelSource(), workers: in
     splits = {p.name for p in data.iterdir() if p.is_dir() and p.name.lower() in (TRAIN_FOLDER, *VALID_FOLDERS,
                                                                                    *TEST_FOLDERS)}
     if labels == LabelSource() and splits:
-        example = next((n for n in sorted(splits) if n.lower() in TEST_FOLDERS), sorted(splits)[0])
-        raise UsageError(f"{data}: laid out by split ({', '.join(sorted(splits))}); give the folder of the split "
-                         f"to evaluate on, e.g. {data / example}")
+        held_out = [n for n in sorted(splits) if n.lower() in (*TEST_FOLDERS, *VALID_FOLDERS)]
+        advice = (f"give the folder of the split to evaluate on, e.g. {data / held_out[0]}" if held_out
+                  else "give a folder of labelled images the model did not train on")
+        raise UsageError(f"{data}: laid out by split ({', '.join(sorted(splits))}); {advice}")
     return _readable(data, *_labelled(data, labels), None, workers)
 
 
@@ -144,13 +157,13 @@ def _name_labelled(data: Path, pattern: str | None, pets: bool) -> tuple[list[Pa
     try:
         regex = re.compile(pattern)
     except re.error as error:
-        raise UsageError(f"--label-re {pattern!r} is not a regular expression ({error})") from None
+        raise UsageError(f"--label-re '{pattern}' is not a regular expression ({error})") from None
     if regex.groups < 1:
-        raise UsageError(f"--label-re {pattern!r} needs a group, e.g. '^(.*)_\\d+\\.jpg$'")
+        raise UsageError(f"--label-re '{pattern}' needs a group, e.g. {LABEL_RE_EXAMPLE}")
     names = [m.group(1) if (m := regex.search(p.name)) else None for p in files]
     suffixes = image_suffixes()
     if not any(name for p, name in zip(files, names) if p.suffix.lower() in suffixes):
-        raise DataError(data, f"--label-re {pattern!r} matches no image file name")
+        raise DataError(data, f"--label-re '{pattern}' matches no image file name")
     return files, names  # None: not matched, skipped
 
 

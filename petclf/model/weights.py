@@ -200,9 +200,18 @@ def _from_timm(arch: Arch, n_in: int) -> tuple[nn.Module, str]:
 @contextmanager
 def _downloading(arch: Arch) -> Iterator[None]:
     """A factory that could neither find the weights in its cache nor download them: one line
-    that says what works offline."""
+    that says what works offline. torch hub announces a download on stdout, which ``--json``
+    owns: the announcement goes to stderr once the download has worked (its progress bar is
+    there already), and is dropped when it failed."""
+    import io
+    import sys
+    from contextlib import redirect_stdout
+
+    announced = io.StringIO()
     try:
-        yield
+        with redirect_stdout(announced):
+            yield
+        sys.stderr.write(announced.getvalue())
     except Exception as error:  # network stacks raise many types; all mean "could not download"
         reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
         raise UsageError(f"no pretrained weights for {arch.name} in the caches and the download failed "

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from petclf import console
+from petclf import console, inputs
 from petclf.atomic import atomic_dir
 from petclf.errors import DataError, UsageError
 from petclf.plots import save_image_grid
@@ -64,14 +64,14 @@ def write_tsimages(series: SeriesSet, out_dir: Path, imaging: Imaging = Imaging(
         for sub in {name.split("/")[0] for name in files if "/" in name}:
             (tmp / sub).mkdir()
         _write_fields(series, files, tmp, imaging, lut, fmt, workers, quiet)
-        _write_manifest(series, files, split, tmp / "manifest.csv")
+        _write_manifest(series, files, split, tmp / inputs.TSIMAGE_MANIFEST)
         if not split:
             _write_preview(series, imaging, lut, tmp / "preview.png")
     preview = Path(out_dir) / f"preview-{split}.png" if split else folder / "preview.png"
     if split:
         _write_preview(series, imaging, lut, preview)
     counts = {label: (series.labels or []).count(label) for label in series.classes}
-    return TsImageReport(folder, len(files), counts, folder / "manifest.csv", preview)
+    return TsImageReport(folder, len(files), counts, folder / inputs.TSIMAGE_MANIFEST, preview)
 
 
 def folder_name(label: str) -> str:
@@ -127,7 +127,7 @@ def _save(image: np.ndarray, path: Path) -> None:
 def _write_manifest(series: SeriesSet, files: list[str], split: str | None, path: Path) -> None:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["source_row", "file", "label", "split"])
+        writer.writerow(inputs.TSIMAGE_MANIFEST_HEADER.split(","))
         labels = series.labels or [""] * len(files)
         writer.writerows([row, name, label, split or ""] for row, (name, label) in enumerate(zip(files, labels)))
 

@@ -25,15 +25,21 @@ class Images:
     item = "file"  # what names one of them in a table
 
     def defaults(self, images: LabelledImages) -> inputs.Defaults:
-        """fast.ai's for photographs; those for thumbnails when the median training image is
-        smaller than ``inputs.THUMBNAIL_SIDE`` a side."""
-        from petclf.images.data import median_side
-
-        small = median_side([images.files[i] for i in images.train]) < inputs.THUMBNAIL_SIDE
-        return inputs.THUMBNAILS if small else inputs.IMAGES
+        return self._defaults(images)[0]
 
     def default_source(self, images: LabelledImages) -> str:
-        return f"default for {'thumbnails' if self.defaults(images) is inputs.THUMBNAILS else self.name}"
+        return f"default for {self._defaults(images)[1]}"
+
+    def _defaults(self, images: LabelledImages) -> tuple[inputs.Defaults, str]:
+        """fast.ai's for photographs; those for series for the fields tsimage drew; those for
+        thumbnails when the median training image is under ``inputs.THUMBNAIL_SIDE`` a side."""
+        from petclf.images.data import median_side
+
+        if images.series_images:
+            return inputs.SERIES_IMAGES, "series images (written by petclf tsimage)"
+        if median_side([images.files[i] for i in images.train]) < inputs.THUMBNAIL_SIDE:
+            return inputs.THUMBNAILS, "thumbnails"
+        return inputs.IMAGES, self.name
 
     def tiles(self, images: LabelledImages, options: TrainOptions) -> tuple[int, int]:
         """The grid of fields in one input image: one image is one tile."""
