@@ -76,6 +76,7 @@ def _report(message: str, code: int, debug: bool) -> int:
 app = typer.Typer(
     cls=_ReportingGroup,
     help="Transfer learning with fastai from the command line.\n\n"
+         "[bold]petclf check[/] looks at a data set before training (counts, sizes, duplicates across the split), "
          "[bold]petclf train[/] fine-tunes a pretrained backbone on labelled images or time series, "
          "[bold]petclf predict image[/] / [bold]predict series[/] classify with the result, "
          "[bold]petclf evaluate[/] measures it on labelled data, class by class, [bold]petclf explain[/] shows "

@@ -41,7 +41,17 @@ def source_of(data: Path, valid: Optional[Path], valid_pct: float, label_re: Opt
 
 
 def load(source: dict, seed: int, quiet: bool):
-    """LabelledSeries for a series file, LabelledImages for a folder (``source`` as ``source_of`` makes it)."""
+    """LabelledSeries for a series file, LabelledImages for a folder (``source`` as ``source_of``
+    makes it), and the data check's problems said as notes before any training."""
+    from petclf.training.kinds import kind_of
+
+    labelled = read_labelled(source, seed, quiet)
+    for problem in kind_of(labelled).check(labelled, source["data"]).problems() if not quiet else []:
+        console.note(f"check: {problem}")
+    return labelled
+
+
+def read_labelled(source: dict, seed: int, quiet: bool):
     data, valid, csv = (source[k] and Path(source[k]) for k in ("data", "valid", "csv"))
     label_re, pets, valid_pct = source["label_re"], source["pets"], source["valid_pct"]
     if inputs.is_series_file(data):
@@ -61,6 +71,4 @@ def load(source: dict, seed: int, quiet: bool):
                      "defaults, without photo augmentation (flips and rotations give fields of no series)")
     if not quiet and images.skipped:
         console.note(f"skipped {images.skipped} file(s) that are not images or have no label")
-    for path in images.unreadable if not quiet else []:
-        console.note(f"{path}: unreadable image, left out")
     return images

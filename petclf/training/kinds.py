@@ -12,6 +12,7 @@ from petclf.images.data import LabelledImages
 from petclf.series.data import LabelledSeries
 
 if TYPE_CHECKING:
+    from petclf.datacheck import Report
     from petclf.model.file import ModelMeta
     from petclf.training.recipe import TrainOptions
 
@@ -57,6 +58,11 @@ class Images:
 
     def facts(self, images: LabelledImages) -> dict:
         return {"skipped_files": images.skipped, "unreadable_images": [str(p) for p in images.unreadable]}
+
+    def check(self, images: LabelledImages, source: str) -> Report:
+        from petclf.images.check import check_images
+
+        return check_images(images, source)
 
 
 class Series:
@@ -105,6 +111,11 @@ class Series:
     def facts(self, series: LabelledSeries) -> dict:
         channels, length = series.shape
         return {"channels": channels, "length": length}
+
+    def check(self, series: LabelledSeries, source: str) -> Report:
+        from petclf.series.check import check_series
+
+        return check_series(series, source)
 
 
 IMAGES, SERIES = Images(), Series()
