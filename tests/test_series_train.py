@@ -41,6 +41,8 @@ def test_training_on_a_series_file_reports_series_metrics(gunpoint_run):
     assert metrics["train_series"] == 50 and metrics["valid_series"] == 40 and metrics["epochs"] == 3
     assert metrics["lr"] == 1e-2 and metrics["lr_source"] == "default for series"  # no finder run
     assert not (folder / "lr_find.png").exists()
+    with Image.open(folder / "batch.png") as batch:  # the fields of a batch: two classes' rows of 96 px tiles
+        assert batch.height >= 2 * 96 and batch.width >= 4 * 96
     rows = list(csv.DictReader((folder / "valid_predictions.csv").open()))
     assert rows[0]["series"].endswith("valid.tsv:0") and len(rows) == 40
 

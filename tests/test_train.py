@@ -25,7 +25,7 @@ def test_pretrained_backbone_clearly_beats_random_weights(digits_run, tmp_path):
 def test_run_folder_holds_everything_a_user_needs(digits_run):
     folder, result = digits_run
     assert sorted(p.name for p in folder.iterdir()) == [
-        "args.json", "confusion_matrix.png", "history.csv", "history.png", "metrics.json", "model.safetensors",
+        "args.json", "batch.png", "confusion_matrix.png", "history.csv", "history.png", "metrics.json", "model.safetensors",
         "valid_predictions.csv"]
     history = list(csv.DictReader((folder / "history.csv").open()))
     assert [row["phase"] for row in history] == ["frozen"] + ["unfrozen"] * 5

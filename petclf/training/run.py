@@ -35,6 +35,7 @@ from petclf.training.balance import balanced_loader, class_weights, imbalance_no
 from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.training.kinds import Labelled, kind_of
 from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
+from petclf.training.preview import save_batch
 from petclf.training.recipe import TrainOptions, fit_batch, member_splits, schedule_length, with_defaults
 from petclf.training.runfolder import Member, history_rows, run_args, write_run
 
@@ -121,6 +122,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                 break
         if stopped is None:
             metrics = write_run(tmp, data, meta, members, run_args(options, source))
+            save_batch(learn, meta.classes, meta.mean, meta.std, options.augment, tmp / "batch.png")
             metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device),
                            devices=distributed.world())
             write_json(tmp / "metrics.json", metrics)

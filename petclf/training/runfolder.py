@@ -7,6 +7,7 @@
     valid_predictions.csv  each validation item: label, prediction, confidence (and member)
     confusion_matrix.png   the validation confusion matrix
     lr_find.png            the learning-rate finder's curve, when it chose the rate
+    batch.png              a training batch as the model sees it, augmentation applied (preview.py)
     args.json              the options of the run, and how its data were loaded
 
 A run of several members (``--folds K``) validates each member on the fold it did not train
