@@ -117,3 +117,47 @@ def test_a_folder_tsimage_wrote_trains_with_the_series_defaults(tmp_path, split)
     assert (options.augment, options.epochs, options.bs, options.lr, options.lr_mult) == (
         False, SERIES_IMAGES.epochs, SERIES_IMAGES.bs, SERIES_IMAGES.lr, SERIES_IMAGES.lr_mult)
     assert not find_images(SAMPLES / "digits").series_images  # a folder of its own photos stays as it was
+
+
+EPOCHS_SEEN = []
+
+
+def count_epochs():
+    """A fastai callback for --callback: it notes each epoch it sees."""
+    from fastai.callback.core import Callback
+
+    class CountEpochs(Callback):
+        def after_epoch(self):
+            EPOCHS_SEEN.append(self.epoch)
+
+    return CountEpochs()
+
+
+@pytest.mark.slow
+def test_tensorboard_logs_every_epoch_of_both_phases_and_user_callbacks_run(pets, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    EPOCHS_SEEN.clear()
+    result = run("train", pets, "--pets", *QUICK, "--epochs", "2", "--folds", "1", "--lr", "1e-3",
+                 "--tensorboard", tmp_path / "tb", "--callback", "test_first_hour:count_epochs",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    events = EventAccumulator(str(tmp_path / "tb" / "run")).Reload()
+    assert [e.step for e in events.Scalars("valid_loss")] == [0, 1, 2]  # the frozen epoch, then two more
+    assert {"train_loss", "accuracy", "error_rate", "lr"} <= set(events.Tags()["scalars"])
+    assert set(events.Tags()["images"]) == {"confusion_matrix", "batch"}
+    assert EPOCHS_SEEN == [0, 0, 1]  # fastai counts epochs per fit: one frozen, two unfrozen
+
+
+@pytest.mark.parametrize("path, message", [
+    ("fastai.callback.wandb", "give it as module:name"),
+    ("no_such_module:X", "cannot import no_such_module"),
+    ("fastai.callback.core:Nothing", "fastai.callback.core has no Nothing"),
+    ("collections:OrderedDict", "OrderedDict() is not a fastai Callback"),
+])
+def test_a_callback_that_cannot_be_used_is_refused_in_one_line(path, message):
+    from petclf.errors import UsageError
+    from petclf.training.logs import user_callback
+
+    with pytest.raises(UsageError, match=re.escape(message)):
+        user_callback(path)

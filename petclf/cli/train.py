@@ -139,6 +139,12 @@ def train(
     devices: Annotated[int, typer.Option(metavar="N", callback=at_least(1), help=(
         "Train data-parallel in N processes, one per GPU (or sharing the CPU's cores): each takes its share of "
         "every epoch's batches, so the batch is N x --bs, and their gradients are averaged."))] = 1,
+    tensorboard: Annotated[Optional[Path], typer.Option(metavar="DIR", show_default=False, help=(
+        "Log each epoch's losses, metrics and learning rate, and the run's confusion matrix and training batch, "
+        "to DIR/<run name> for TensorBoard (tensorboard --logdir DIR)."))] = None,
+    callback: Annotated[Optional[list[str]], typer.Option(metavar="MODULE:NAME", show_default=False, help=(
+        "A fastai callback to train with, by import path, made with no arguments; repeatable. E.g. "
+        "fastai.callback.wandb:WandbCallback for Weights & Biases (WANDB_MODE=offline keeps it local)."))] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run folder \\[default: runs/<date-time>].",
                                                 show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty run folder.")] = False,
@@ -181,7 +187,8 @@ def train(
         options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, lr_mult, size, bs, augment,
                                early_stop, seed, device, precision, workers, method=method,
                                colormap=colormap, scaling=scaling.value, folds=folds,
-                               balance=balance and balance.value, init=init, devices=devices)
+                               balance=balance and balance.value, init=init, devices=devices,
+                               tensorboard=tensorboard, callbacks=tuple(callback or ()))
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
                           resume=checkpoints)

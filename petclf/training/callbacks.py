@@ -78,6 +78,28 @@ class Board(_EpochEnd):
         self.screen.row(self.rows[-1])
 
 
+class TensorBoard(_EpochEnd):
+    """Each epoch's row of the history as TensorBoard scalars, at its epoch in the run (logs.py)."""
+
+    order = 71  # after the Board has its row
+
+    def __init__(self, board: Board, log_dir):
+        from petclf.training.logs import writer
+
+        self.board, self.writer = board, writer(log_dir)
+
+    def epoch_end(self):
+        row = self.board.rows[-1]
+        for name, value in row.items():
+            if name not in ("epoch", "phase") and isinstance(value, (int, float)):
+                self.writer.add_scalar(name, value, row["epoch"])
+        self.writer.add_scalar("lr", self.opt.hypers[-1]["lr"], row["epoch"])
+        self.writer.flush()
+
+    def after_fit(self):
+        self.writer.flush()
+
+
 class KeepBest(_EpochEnd):
     """Remember the weights of the epoch with the lowest validation loss, in memory, and know
     when ``patience`` epochs have passed without a lower one. (fastai's SaveModelCallback

@@ -43,6 +43,8 @@ class TrainOptions:
     init: Path | None = None  # a petclf model to start from instead of pretrained weights
     added_epochs: tuple[int, ...] = ()  # by --resume RUN --epochs N, after the run finished: one cycle each
     devices: int = 1  # processes training data-parallel (distributed.py)
+    tensorboard: Path | None = None  # a folder to log to, one sub-folder per run (logs.py)
+    callbacks: tuple[str, ...] = ()  # fastai callbacks by import path, "module:name" (logs.py)
 
 
 def schedule_length(options: TrainOptions) -> int:

@@ -14,9 +14,10 @@ The run folder is written under a temporary name and appears only when complete,
 Ctrl-C stops a one-model run after an epoch: then it holds that epoch's model.safetensors, the
 history, args.json and checkpoint.safetensors (checkpoint.py), from which ``train`` resumes.
 
-What a run trains with (its options and their defaults) is recipe.py; what it asks of images
-or of series, kinds.py; the learning-rate finder, lrfinder.py; training in several processes
-(``--devices``), distributed.py.
+What a run trains with (its options and their defaults) is recipe.py; the Learner, learner.py;
+what it asks of images or of series, kinds.py; the learning-rate finder, lrfinder.py; its logs
+(TensorBoard, user callbacks), logs.py; training in several processes (``--devices``),
+distributed.py.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from pathlib import Path
 
 from petclf import console
 from petclf.atomic import atomic_dir, write_csv, write_json
-from petclf.device import resolve_device, resolve_precision
-from petclf.errors import Interrupted, UsageError
-from petclf.model import build as network
+from petclf.errors import Interrupted
 from petclf.model.file import ModelMeta
 from petclf.training import distributed
-from petclf.training.balance import balanced_loader, class_weights, imbalance_note
+from petclf.training.balance import imbalance_note
 from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.training.kinds import Labelled, kind_of
+from petclf.training.learner import learner
+from petclf.training.logs import log_images, user_callback
 from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
 from petclf.training.preview import save_batch
 from petclf.training.recipe import TrainOptions, fit_batch, member_splits, schedule_length, with_defaults
@@ -53,7 +54,7 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
     ``train`` would use: the valley suggestion, or a default for the data (thumbnails, series),
     which the finder's curve is then shown beside."""
     options, fit_note = fit_batch(with_defaults(options, data), [data])
-    learn, _, _ = _learner(data, options, quiet)
+    learn, _, _ = learner(data, options, quiet)
     _say(quiet or not fit_note, fit_note)
     finding = find_lr(learn, options.lr_find_iters)
     if options.lr is not None:
@@ -74,6 +75,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     if options.devices > 1 and distributed.world() == 1:
         return distributed.run_parallel(train, options.devices, options.device, data=data, options=options, out=out,
                                         overwrite=overwrite, quiet=quiet, source=source, resume=resume)
+    for path in options.callbacks:  # refused before any training, not after the first member
+        user_callback(path)
     kind = kind_of(data)
     lr_source = "--lr" if options.lr is not None else kind.default_source(data)
     options = with_defaults(options, data)
@@ -91,7 +94,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
         for k, split in enumerate(splits[len(finished):], len(finished)):
             try:
                 goes_on = _going_on(resume, k - len(finished))
-                learn, meta, origin = _learner(split, replace(options, seed=options.seed + k), quiet or k > 0,
+                learn, meta, origin = learner(split, replace(options, seed=options.seed + k), quiet or k > 0,
                                                goes_on, members=len(splits), scaled_on=split.train if len(splits) == 1
                                                else list(range(len(data.labels))))
                 _say(quiet or not fit_note, fit_note)  # after the learner: a bad weights file is said first
@@ -108,7 +111,9 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                     _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and "
                                 f"{len(split.valid)} validation {kind.name}")
                 facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
-                board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet)
+                logs = options.tensorboard and Path(options.tensorboard) / Path(out).name
+                board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet,
+                                               logs and (logs / f"member-{k + 1}" if len(splits) > 1 else logs))
                 if stopped is None:
                     keep.restore(learn.model)
                     members.append(_member(learn, split, board.rows, keep.best.epoch))
@@ -123,6 +128,9 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
         if stopped is None:
             metrics = write_run(tmp, data, meta, members, run_args(options, source))
             save_batch(learn, meta.classes, meta.mean, meta.std, options.augment, tmp / "batch.png")
+            if options.tensorboard:
+                log_images(Path(options.tensorboard) / Path(out).name,
+                           {name: tmp / f"{name}.png" for name in ("confusion_matrix", "batch")})
             metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device),
                            devices=distributed.world())
             write_json(tmp / "metrics.json", metrics)
@@ -168,11 +176,13 @@ def _member(learn, split: Labelled, history: list[dict], best_epoch: int) -> Mem
     return Member(state, list(split.valid), probs.float().numpy(), losses.float().tolist(), history, best_epoch)
 
 
-def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool):
-    """Run the epochs (those a resumed run has left); returns the Board, KeepBest, and on
-    Ctrl-C the checkpoint of the last completed epoch (else None). Ctrl-C before an epoch
-    ended goes on up as KeyboardInterrupt."""
-    from petclf.training.callbacks import Board, FiniteLoss, KeepBest, LastEpoch
+def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool,
+            log_dir: Path | None = None):
+    """Run the epochs (those a resumed run has left), with TensorBoard logs in ``log_dir`` and
+    the user's callbacks; returns the Board, KeepBest, and on Ctrl-C the checkpoint of the last
+    completed epoch (else None). Ctrl-C before an epoch ended goes on up as KeyboardInterrupt."""
+    from petclf.training.callbacks import Board, FiniteLoss, KeepBest, LastEpoch, TensorBoard
+    from petclf.training.logs import user_callback
 
     position = resume.epochs_done if resume else 0
     history = resume.history if resume else []
@@ -183,7 +193,10 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
         with console.EpochBoard(quiet) as display:
             board = Board(display, history)
             last = LastEpoch(board, keep, position, **facts)
-            _fine_tune(learn, options, facts["lr"], [FiniteLoss(facts["lr"]), board, keep, last], position, resume)
+            logged = [TensorBoard(board, log_dir)] if log_dir else []
+            users = [user_callback(path) for path in options.callbacks]
+            _fine_tune(learn, options, facts["lr"], [FiniteLoss(facts["lr"]), board, *logged, keep, last, *users],
+                       position, resume)
     except KeyboardInterrupt:
         if last is None or last.checkpoint is None:
             raise
@@ -218,84 +231,3 @@ def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         console.note(message)
-
-
-def _learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoint | None = None,
-             scaled_on: list[int] | None = None, members: int = 1):
-    """The Learner, the model's metadata, and where its starting weights came from (for a
-    resumed run: its checkpoint's weights, the origin being that of the run)."""
-    import torch
-    from fastai.callback.channelslast import ChannelsLast
-    from fastai.vision.all import (
-        CrossEntropyLossFlat,
-        Learner,
-        ProgressCallback,
-        accuracy,
-        error_rate,
-        params,
-        set_seed,
-    )
-
-    from petclf.model import weights
-    from petclf.model.backbones import find_arch
-
-    kind = kind_of(data)
-    device = resolve_device(distributed.device_of_rank(options.device))
-    precision = resolve_precision(options.precision, device)
-    arch = find_arch(options.arch)
-    pretrained = options.pretrained and not resume and not options.init
-    set_seed(options.seed, reproducible=True)  # before the backbone: its random init draws from it
-    backbone, origin = weights.pretrained_backbone(arch, options.weights) if pretrained else (None, None)
-    origin = resume.origin if resume else origin or "random (--no-pretrained)"
-    model, spec = network.build(arch, len(data.classes), backbone)
-    mean, std = network.normalization(arch)
-    meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
-                     std=list(std), versions=_versions(), **kind.model_input(data, options, scaled_on))
-    model, dls, cbs = kind.model_and_batches(data, model, meta, options, device)
-    if options.init and not resume:
-        origin = weights.load_petclf_model(model, meta, options.init)
-    counts = (f"{len(data.labels)} {kind.name}" if members > 1  # each member's split is said before its epochs
-              else f"{len(data.train)} training and {len(data.valid)} validation {kind.name}")
-    _say(quiet, f"{arch.source} {arch.name}, weights: {origin}; {counts} in {len(data.classes)} classes on {device} "
-                f"({precision})"
-                + (f", {distributed.world()} processes data-parallel" if distributed.world() > 1 else ""))
-    train_labels = [data.labels[i] for i in data.train]
-    if options.balance == "sample":
-        dls.loaders[0] = balanced_loader(dls.train, train_labels)
-    weight = (torch.tensor(class_weights(train_labels, data.classes), device=device)
-              if options.balance == "weights" else None)
-    if resume is not None:
-        _check_resumable(resume, meta)
-        weights.load_into(model, resume.model, "the checkpoint")
-    # channels-last convolutions: 2x faster for EfficientNet on this CPU, and fastai's advice with AMP
-    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(weight=weight), metrics=[error_rate, accuracy],
-                    splitter=lambda m: [params(m[-2]), params(m[-1])], cbs=[ChannelsLast(), *cbs])  # body, head
-    learn.remove_cb(ProgressCallback)
-    learn.logger = lambda *_: None
-    if precision == "fp16":
-        learn.to_fp16()
-    elif precision == "bf16":
-        learn.to_bf16()
-    if distributed.world() > 1:
-        learn.add_cb(distributed.parallel_callback())
-    if options.pretrained:
-        learn.freeze()
-    return learn, meta, origin
-
-
-def _check_resumable(resume: Checkpoint, meta: ModelMeta) -> None:
-    if resume.classes != meta.classes:
-        raise UsageError(f"the data changed since the run began: its classes are {meta.classes}, "
-                         f"the run's {resume.classes}")
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for package in ("petclf", "torch", "torchvision", "timm", "fastai"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return found

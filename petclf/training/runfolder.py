@@ -127,6 +127,8 @@ def read_args(run: Path) -> tuple[dict, dict]:
         options = dict(args["options"])
         options["weights"] = options["weights"] and Path(options["weights"])
         options["init"] = options.get("init") and Path(options["init"])
+        options["tensorboard"] = options.get("tensorboard") and Path(options["tensorboard"])
+        options["callbacks"] = tuple(options.get("callbacks", ()))
         options.setdefault("folds", 1)  # runs from before ensembles were one model
         options.setdefault("lr_mult", 100)  # and trained the body at fine_tune's lr / 100
         options.setdefault("balance", None)
