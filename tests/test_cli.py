@@ -1,5 +1,7 @@
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import typer
 from conftest import SAMPLES, run
@@ -66,3 +68,21 @@ def test_debug_shows_the_traceback():
     result = run("--debug", "tsimage", "missing.tsv", "out")
     assert result.exit_code == 2
     assert "Traceback" in result.stderr and result.stderr.strip().endswith("missing.tsv: no such file")
+
+
+def test_help_follows_the_usual_conventions_for_arguments_and_flags():
+    """petclf replaces two of Typer's help methods (cli/_app.py): this fails when Typer changes them."""
+    for path, command in leaf_commands(typer.main.get_command(app)):
+        text = run(*path, "--help").stdout
+        usage = next(line for line in text.splitlines() if "Usage:" in line)
+        assert "[[" not in usage and "{" not in usage, usage
+        assert "<bool>" not in text and "<list[" not in text, path
+    assert "predict image [OPTIONS] MODEL FILES_OR_DIRS..." in run("predict", "image", "--help").stdout
+    assert "train [OPTIONS] [DATA]" in run("train", "--help").stdout
+
+
+def test_the_shell_completes_commands_and_options():
+    env = {**os.environ, "_PETCLF_COMPLETE": "complete_bash", "COMP_WORDS": "petclf train --arc", "COMP_CWORD": "2"}
+    done = subprocess.run([Path(sys.executable).parent / "petclf"], env=env, capture_output=True, text=True)
+    assert done.stdout.split() == ["--arch"], done.stderr
+    assert "--install-completion" in run("--help").stdout

@@ -66,6 +66,27 @@ def _hide_library_notices() -> None:
     warnings.filterwarnings("ignore", module=r"fastai\.")
 
 
+def _conventional_help() -> None:
+    """Typer 0.2x's rich help puts a type beside every parameter (``<bool>`` beside a flag,
+    ``<list[Path]>`` beside FILES) and writes a required argument as ``{MODEL}``; the usage line
+    and columns here follow click's and every other CLI's conventions instead: ``MODEL``,
+    ``[DATA]``, ``FILES...``, a flag with no type. Typer offers no setting for it, so its two
+    methods are replaced here, in this one place; tests/test_cli.py fails when Typer changes them."""
+    from typer.core import TyperArgument, TyperOption
+
+    def usage_name(argument: TyperArgument) -> str:
+        name = argument.display_name_raw
+        return (name if argument.required else f"[{name}]") + ("..." if argument.nargs != 1 else "")
+
+    option_type = TyperOption.display_type_rich
+    TyperArgument._usage_display_name = usage_name
+    TyperArgument.display_type_rich = lambda argument, ctx: None
+    TyperOption.display_type_rich = lambda option, ctx: None if option.is_flag else option_type(option, ctx)
+
+
+_conventional_help()
+
+
 def _report(message: str, code: int, debug: bool) -> int:
     if debug:
         traceback.print_exc()
@@ -85,7 +106,7 @@ app = typer.Typer(
          "[bold]petclf tsimage[/] turns time series into images. "
          "Every command has its own --help with examples.",
     invoke_without_command=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -17,7 +17,7 @@ from petclf.errors import UsageError
                                "  petclf explain runs/gunpoint GunPoint_TEST.tsv --rows 5")
 def explain(
     model: ModelPath,
-    files: Annotated[list[Path], typer.Argument(metavar="FILES...", show_default=False, help=(
+    files: Annotated[list[Path], typer.Argument(metavar="FILES", show_default=False, help=(
         "Images or folders of them; for a series model, one series file."))],
     class_: Annotated[Optional[str], typer.Option("--class", show_default=False, help=(
         "The class to explain \\[default: each item's prediction]."))] = None,
@@ -44,11 +44,23 @@ def explain(
                           out)
     else:
         written = _images(classifier, files, class_, out)
+    _say_resolution(written, quiet or json_)
     if json_:
         console.print_json(written)
     elif not quiet:
         console.table("explained", ["file", "class", "probability", "heat-map"],
                       [[w["item"], w["class"], f"{w['probability']:.4f}", w["heat_map"]] for w in written])
+
+
+def _say_resolution(written: list[dict], quiet: bool) -> None:
+    from petclf.evaluate.explain import FINE_MAP
+
+    if written and not quiet:
+        height, width = written[0]["map_size"]
+        coarse = min(height, width) < FINE_MAP
+        console.note(f"heat-maps from layer {written[0]['layer']} ({height} x {width})"
+                     + (f": coarser than {FINE_MAP} x {FINE_MAP} at this image size, they show only roughly where "
+                        "the model looked" if coarse else ""))
 
 
 def _images(classifier, files: list[Path], target: Optional[str], out: Path) -> list[dict]:
@@ -95,4 +107,5 @@ def _save(found, i: int, stem: str, item: str, classes: list[str], out: Path, dr
     label, probability = classes[found.target[i]], float(found.probs[i, found.target[i]])
     path = out / f"{stem}-cam.png"
     draw(found.images[i], found.cams[i], f"{item}: {label} ({probability:.2f})", path)
-    return {"item": item, "class": label, "probability": probability, "heat_map": str(path)}
+    return {"item": item, "class": label, "probability": probability, "heat_map": str(path), "layer": found.layer,
+            "map_size": list(found.map_size)}

@@ -38,7 +38,7 @@ def _predict(ctx: typer.Context) -> None:
                                      "  petclf predict image runs/pets/model.safetensors cat.jpg --top-k 3 --json")
 def predict_image(
     model: ModelOrExport,
-    files: Annotated[list[Path], typer.Argument(metavar="FILES_OR_DIRS...", show_default=False,
+    files: Annotated[list[Path], typer.Argument(metavar="FILES_OR_DIRS", show_default=False,
                                                 help="Images, or folders searched recursively.")],
     bs: Batch = 64,
     top_k: Annotated[int, typer.Option(help="How many classes to show per image.", callback=at_least(1))] = 1,

@@ -87,7 +87,7 @@ def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, w
                     "petclf predict series runs/gunpoint GunPoint_TEST.tsv")
 def train(
     ctx: typer.Context,
-    data: Annotated[Optional[Path], typer.Argument(metavar="[DATA]", show_default=False,
+    data: Annotated[Optional[Path], typer.Argument(metavar="DATA", show_default=False,
                                                    help=DATA_HELP + " Left out with --resume.")] = None,
     arch: ArchName = "resnet34",
     pretrained: Pretrained = True,

@@ -16,6 +16,8 @@ import numpy as np
 from petclf.errors import UsageError
 from petclf.predict import Classifier
 
+FINE_MAP = 7  # a heat-map coarser than 7 x 7 (ResNet's at 224 px) says little of where the model looked
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -23,6 +25,8 @@ class Explanation:
     images: np.ndarray  # (n, H, W, 3) uint8: that image
     target: list[int]  # the class explained, per item
     probs: np.ndarray  # (n, n_classes)
+    layer: str = ""  # the body's layer the maps come from (cam_layer)
+    map_size: tuple[int, int] = (0, 0)  # its feature map's height and width: the heat-map's real resolution
 
 
 def explain(classifier: Classifier, batch: np.ndarray, target: str | None = None) -> Explanation:
@@ -45,9 +49,10 @@ def explain(classifier: Classifier, batch: np.ndarray, target: str | None = None
     nets = list(wrapper.model.members) if isinstance(wrapper.model, Ensemble) else [wrapper.model]
     if wrapper.pixels:
         x = x.permute(0, 3, 1, 2).float() * wrapper.scale + wrapper.shift
-    cams = [_grad_cam(net, x, chosen) for net in nets]
+    found = [_grad_cam(net, x, chosen) for net in nets]
     images = batch if wrapper.pixels else _stem_pixels(nets[0][0], x)
-    return Explanation(np.mean(cams, axis=0), images, chosen, probs)
+    _, layer, side = found[0]
+    return Explanation(np.mean([cam for cam, _, _ in found], axis=0), images, chosen, probs, layer or "(body)", side)
 
 
 def distinct_names(paths: list) -> list[str]:
@@ -72,23 +77,62 @@ def distinct_names(paths: list) -> list[str]:
     return names
 
 
-def _grad_cam(net, x, chosen: list[int]) -> np.ndarray:
-    """One network's maps, over the image its stem makes (series) or ``x`` itself (images)."""
+def _grad_cam(net, x, chosen: list[int]) -> tuple[np.ndarray, str, tuple[int, int]]:
+    """One network's maps, over the image its stem makes (series) or ``x`` itself (images), and
+    the layer they come from with its map's size."""
     import torch
     import torch.nn.functional as F
 
     with torch.no_grad():
         image = net[:-2](x) if len(net) > 2 else x
-    with torch.enable_grad():
-        features = net[-2](image).float().detach().requires_grad_()
-        if features.dim() != 4:
-            raise UsageError("explain needs a convolutional backbone: this one gives no feature map")
-        scores = net[-1](features).float().gather(1, torch.tensor(chosen, device=x.device)[:, None]).sum()
-        grads, = torch.autograd.grad(scores, features)
+    body = net[-2]
+    name, layer, side = cam_layer(body, image)
+    kept = {}
+
+    def keep(module, inputs, output):
+        if not output.requires_grad:  # frozen weights: the graph starts here
+            output = output.detach().requires_grad_()
+        kept["features"] = output
+        return output
+
+    handle = layer.register_forward_hook(keep)
+    try:
+        with torch.enable_grad():
+            scores = net[-1](body(image)).float().gather(1, torch.tensor(chosen, device=x.device)[:, None]).sum()
+            features = kept["features"]
+            grads, = torch.autograd.grad(scores, features)
+    finally:
+        handle.remove()
+    features, grads = features.detach().float(), grads.float()
     cam = F.relu((grads.mean((2, 3), keepdim=True) * features).sum(1, keepdim=True))
     cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
     cam = cam / cam.flatten(1).amax(1).clamp_min(1e-12)[:, None, None]
-    return cam.detach().cpu().numpy()
+    return cam.cpu().numpy(), name, side
+
+
+def cam_layer(body, image, finest: int = FINE_MAP) -> tuple[str, object, tuple[int, int]]:
+    """The body's layer to explain from: the deepest whose feature map is at least ``finest``
+    pixels a side, else the finest there is. The body's own output is 2 x 2 for a 64 px input
+    (32-fold smaller), where Grad-CAM paints one blur over everything. Forward hooks fire as a
+    module returns, so the last to fire at a size is the outermost there: a whole stage, after
+    its residual sums, rather than a convolution inside one of its blocks."""
+    import torch
+
+    fired: list[tuple[str, object, tuple[int, int]]] = []
+    handles = [module.register_forward_hook(
+        lambda m, i, out, name=name: fired.append((name, m, tuple(out.shape[-2:])))
+        if isinstance(out, torch.Tensor) and out.dim() == 4 else None)
+        for name, module in body.named_modules()]
+    try:
+        with torch.no_grad():
+            body(image[:1])
+    finally:
+        for handle in handles:
+            handle.remove()
+    if not fired:
+        raise UsageError("explain needs a convolutional backbone: this one gives no feature map")
+    fine = [entry for entry in fired if min(entry[2]) >= finest]
+    return fine[-1] if fine else max(fired, key=lambda entry: min(entry[2]))
 
 
 def _stem_pixels(stem, x) -> np.ndarray:
