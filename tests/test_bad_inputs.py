@@ -341,7 +341,7 @@ def test_unreadable_image_and_unwritable_output_folder(bad, tmp_path):
     secret = write_images(tmp_path, ["secret.png"])[0]
     secret.chmod(0)
     proc = run_without_root_powers("predict", "image", bad["img"], secret)
-    assert proc.returncode == 2 and proc.stderr.strip() == f"error: Invalid value for 'FILES_OR_DIRS...': " \
+    assert proc.returncode == 2 and proc.stderr.strip() == f"error: Invalid value for 'FILES_OR_DIRS': " \
                                                            f"path '{secret}' is not readable.", proc.stderr
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
