@@ -176,22 +176,31 @@ def save_top_losses(panels: list[dict], path: Path) -> None:
 def save_cam(image: np.ndarray, cam: np.ndarray, title: str, path: Path,
              series: np.ndarray | None = None, attention: np.ndarray | None = None) -> None:
     """A Grad-CAM heat-map over the image the model saw, with its colour bar; for a series, beside
-    it the curve of each channel coloured by the attention folded onto its time axis."""
+    it the curve of each channel coloured by the attention folded onto its time axis. The map is
+    opaque where it is high and clear where it is low, so the picture shows through; a series'
+    field (itself in colour) is drawn in grey beneath it, where the heat's colours stand out."""
     plt = _pyplot()
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    heat_map, scale = colormaps["inferno" if series is not None else "jet"], Normalize(0, 1)
     fig, axes = plt.subplots(1, 2 if series is not None else 1, figsize=(11 if series is not None else 5.5, 4.5),
                              squeeze=False, layout="constrained")
     ax = axes[0, 0]
-    ax.imshow(image)
-    heat = ax.imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1,
-                     extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
+    ax.imshow(image.mean(-1) if series is not None else image, cmap="gray" if series is not None else None)
+    overlay = heat_map(cam)
+    overlay[..., 3] = 0.75 * cam
+    ax.imshow(overlay, extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
     ax.set_title(title, fontsize=9)
     ax.axis("off")
-    fig.colorbar(heat, ax=ax, fraction=0.046, pad=0.04, label="Grad-CAM, of its maximum")
+    fig.colorbar(ScalarMappable(scale, heat_map), ax=ax, fraction=0.046, pad=0.04, label="Grad-CAM, of its maximum")
     if series is not None:
         curve_ax = axes[0, 1]
         time = np.arange(series.shape[-1])
         for values, weight in zip(series, attention):
             curve_ax.plot(time, values, color="0.75", linewidth=1)
-            curve_ax.scatter(time, values, c=weight, cmap="jet", vmin=0, vmax=1, s=8)
+            curve_ax.scatter(time, values, c=weight, cmap=heat_map, norm=scale, s=8)
         curve_ax.set(xlabel="time", ylabel="value", title="the map folded onto the time axis")
+        fig.colorbar(ScalarMappable(scale, heat_map), ax=curve_ax, fraction=0.046, pad=0.04, label="attention")
     _save(fig, path)

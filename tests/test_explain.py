@@ -82,3 +82,19 @@ def test_explain_draws_a_series_map_over_its_field_and_its_curve(tmp_path):
 ])
 def test_each_input_gets_a_heat_map_name_of_its_own(paths, names):
     assert distinct_names(paths) == names
+
+
+@pytest.mark.parametrize("arch, side, layer, size", [
+    (("tf_efficientnet_lite0", "timm"), 64, "model.blocks.2", (8, 8)),  # the body's own map would be 2 x 2
+    (("tf_efficientnet_lite0", "timm"), 224, "", (7, 7)),  # the body's own, as Grad-CAM usually takes it
+    (("resnet18", "torchvision"), 64, "5", (8, 8)),  # layer2 of conv1, bn1, relu, maxpool, layer1, layer2, ...
+    (("resnet18", "torchvision"), 32, "4", (8, 8)),  # layer2 would be 4 x 4: layer1
+])
+def test_the_heat_map_comes_from_the_deepest_stage_with_a_fine_enough_map(arch, side, layer, size):
+    from petclf.evaluate.explain import cam_layer
+    from petclf.model import build as network
+    from petclf.model.backbones import Arch
+
+    net, _ = network.build(Arch(*arch), 2, None)
+    name, _, found = cam_layer(net[-2].eval(), torch.zeros(1, 3, side, side))
+    assert (name, found) == (layer, size)

@@ -111,18 +111,19 @@ def _grad_cam(net, x, chosen: list[int]) -> tuple[np.ndarray, str, tuple[int, in
 
 
 def cam_layer(body, image, finest: int = FINE_MAP) -> tuple[str, object, tuple[int, int]]:
-    """The body's layer to explain from: the deepest whose feature map is at least ``finest``
+    """The body's stage to explain from: the deepest whose feature map is at least ``finest``
     pixels a side, else the finest there is. The body's own output is 2 x 2 for a 64 px input
-    (32-fold smaller), where Grad-CAM paints one blur over everything. Forward hooks fire as a
-    module returns, so the last to fire at a size is the outermost there: a whole stage, after
-    its residual sums, rather than a convolution inside one of its blocks."""
+    (32-fold smaller), where Grad-CAM paints one blur over everything. Stages are what timm
+    lists in ``feature_info`` (the outputs it offers as features), or a torchvision body's
+    children (conv1 ... layer4); the body's own output is the last."""
     import torch
 
+    stages = _stages(body)
     fired: list[tuple[str, object, tuple[int, int]]] = []
     handles = [module.register_forward_hook(
         lambda m, i, out, name=name: fired.append((name, m, tuple(out.shape[-2:])))
         if isinstance(out, torch.Tensor) and out.dim() == 4 else None)
-        for name, module in body.named_modules()]
+        for name, module in body.named_modules() if name in stages]
     try:
         with torch.no_grad():
             body(image[:1])
@@ -133,6 +134,14 @@ def cam_layer(body, image, finest: int = FINE_MAP) -> tuple[str, object, tuple[i
         raise UsageError("explain needs a convolutional backbone: this one gives no feature map")
     fine = [entry for entry in fired if min(entry[2]) >= finest]
     return fine[-1] if fine else max(fired, key=lambda entry: min(entry[2]))
+
+
+def _stages(body) -> set[str]:
+    timm_model = getattr(body, "model", None)
+    info = getattr(timm_model, "feature_info", None)
+    if info:
+        return {"", *(f"model.{entry['module']}" for entry in info)}
+    return {"", *(name for name, _ in body.named_children())}
 
 
 def _stem_pixels(stem, x) -> np.ndarray:
