@@ -95,6 +95,8 @@ def save_history(histories: list[list[dict]], best_epochs: list[int], path: Path
     """Training curves, one run's or each member's: losses on the left, validation accuracy on
     the right, the epoch that was kept marked, the frozen epochs shaded."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(10, 4))
     many = len(histories) > 1
     for k, (rows, best) in enumerate(zip(histories, best_epochs)):
@@ -109,6 +111,7 @@ def save_history(histories: list[list[dict]], best_epochs: list[int], path: Path
         accuracy_ax.plot(best, kept["accuracy"], "o", color=f"C{k}", label="kept epoch" if k == 0 else None)
     frozen = [row["epoch"] for row in histories[0] if row["phase"] == "frozen"]
     for ax in (loss_ax, accuracy_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at -0.5
         if frozen:
             ax.axvspan(min(frozen) - 0.5, max(frozen) + 0.5, color="0.9", label="frozen body" if ax is loss_ax else None)
         ax.set_xlabel("epoch")
@@ -125,21 +128,23 @@ def save_confusion_matrix(matrix: np.ndarray, classes: list[str], path: Path, no
     plt = _pyplot()
     n = len(classes)
     side = min(3 + 0.45 * n, 16)
-    fig, axes = plt.subplots(1, 2 if normalised else 1, figsize=(side * (2 if normalised else 1), side))
+    fig, axes = plt.subplots(1, 2 if normalised else 1, figsize=(side * (2 if normalised else 1), side),
+                             sharey=True, layout="constrained")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     _draw_matrix(np.atleast_1d(axes)[0], matrix, classes, f"confusion matrix, accuracy {accuracy:.3f}", "{:d}")
-    if normalised:
+    if normalised:  # the rows are the same classes: named once, on the left
         rows = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-        _draw_matrix(axes[1], rows, classes, "each row as a share of its class", "{:.2f}")
+        _draw_matrix(axes[1], rows, classes, "each row as a share of its class", "{:.2f}", row_names=False)
     _save(fig, path)
 
 
-def _draw_matrix(ax, matrix: np.ndarray, classes: list[str], title: str, number: str) -> None:
+def _draw_matrix(ax, matrix: np.ndarray, classes: list[str], title: str, number: str, row_names: bool = True) -> None:
     n = len(classes)
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(n), classes, rotation=90 if n > 6 else 0)
     ax.set_yticks(range(n), classes)
-    ax.set(xlabel="predicted", ylabel="actual", title=title)
+    ax.tick_params(axis="y", labelleft=row_names)
+    ax.set(xlabel="predicted", ylabel="actual" if row_names else None, title=title)
     if n <= 30:
         threshold = matrix.max() / 2
         for (row, col), value in np.ndenumerate(matrix):
@@ -155,7 +160,8 @@ def save_top_losses(panels: list[dict], path: Path) -> None:
     grid = -(-len(panels) // cols)
     curves = any("curve" in panel for panel in panels)
     per_item = 2 if curves else 1
-    fig, axes = plt.subplots(grid * per_item, cols, figsize=(3.2 * cols, 3.4 * grid * per_item), squeeze=False)
+    fig, axes = plt.subplots(grid * per_item, cols, figsize=(3.2 * cols, 3.6 * grid * per_item), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for k, panel in enumerate(panels):
@@ -169,7 +175,6 @@ def save_top_losses(panels: list[dict], path: Path) -> None:
             curve_ax.plot(np.asarray(panel["curve"]).T, linewidth=1)
             curve_ax.tick_params(labelsize=7)
     fig.suptitle("top losses: what the model got most wrong")
-    fig.tight_layout()
     _save(fig, path)
 
 

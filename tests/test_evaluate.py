@@ -82,3 +82,14 @@ def test_a_folder_laid_out_by_split_is_refused_with_the_split_to_give(tmp_path):
     assert result.exit_code == 2 and f"give the folder of the split to evaluate on, e.g. {tmp_path / 'data' / 'test'}" \
         in result.stderr
     assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.parametrize("items, names", [
+    (["d/5/0005.png", "d/0/0005.png"], ["5/0005.png", "0/0005.png"]),  # the class folder tells them apart
+    (["d/a/x.png", "d/a/y.png"], ["x.png", "y.png"]),
+    (["d/a/x.png"], ["x.png"]),
+])
+def test_a_top_loss_is_titled_by_its_path_below_the_shared_folder(items, names):
+    from petclf.evaluate.report import _short_name
+
+    assert [_short_name(items, i) for i in range(len(items))] == names

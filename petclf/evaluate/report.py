@@ -104,9 +104,18 @@ def series_panels(evaluation: Evaluation, series: SeriesSet, meta, n: int = 8) -
 
 def _title(evaluation: Evaluation, i: int) -> str:
     guess = int(evaluation.probs[i].argmax())
-    name = Path(evaluation.items[i]).name if evaluation.item == "file" else f"row {evaluation.items[i]}"
+    name = _short_name(evaluation.items, i) if evaluation.item == "file" else f"row {evaluation.items[i]}"
     return (f"{name}\ntrue {evaluation.true[i]}, predicted {evaluation.classes[guess]}\n"
             f"p {evaluation.probs[i, guess]:.2f}, loss {evaluation.losses[i]:.2f}")
+
+
+def _short_name(items: list[str], i: int) -> str:
+    """A file as the path below the folder all the items share: class folders often reuse a
+    file name (5/0005.png and 0/0005.png), which the name alone would not tell apart."""
+    import os
+
+    common = os.path.commonpath(items) if len(items) > 1 else str(Path(items[0]).parent)
+    return os.path.relpath(items[i], common) if common != items[i] else Path(items[i]).name
 
 
 def class_rows(summary: dict) -> list[dict]:
