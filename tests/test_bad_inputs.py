@@ -65,7 +65,7 @@ def bad(tmp_path_factory):
     (d / "missing-file.csv").write_text("file,label\ncat_1.png,cat\nghost.png,dog\n")
     (d / "twice.csv").write_text("file,label\ncat_1.png,cat\ndog_1.png,dog\ncat_1.png,cat\n")
     texts = {
-        "empty.tsv": "", "blank.tsv": "\n \n\n", "header.csv": "label,t1,t2\n", "ragged.tsv": "1\t2\t3\t4\n2\t1\t2\n",
+        "empty.tsv": "", "blank.tsv": "\n \n\n", "header.csv": "label,t1,t2\n", "ragged.tsv": "1\t2\t3\t4\n2\t1\n",
         "nan.tsv": "1\t2\t3\n2\tnan\t3\n", "inf.csv": "1,2,3\n2,inf,3\n", "word.tsv": "1\t2\t3\n1\t2\tx\n",
         "nolabel.csv": "label,t1,t2\nnan,1,2\na,3,4\n", "short.tsv": "1\t2\n2\t3\n", "data.xyz": "1 2 3\n",
         "nodata.ts": "@problemName x\n@classLabel true a b\n", "one-class.tsv": "a\t1\t2\t3\na\t2\t3\t4\na\t1\t1\t1\n",
@@ -81,7 +81,7 @@ def bad(tmp_path_factory):
     np.savez(d / "motions4.npz", X=np.random.default_rng(0).normal(size=(4, 6, 20)), y=np.array(["a", "b", "a", "b"]))
     rows = GUNPOINT_TRAIN.read_text().splitlines()[:4]
     (d / "gp-149.tsv").write_text("".join("\t".join(r.split("\t")[:-1]) + "\n" for r in rows))
-    (d / "gp-nan.tsv").write_text(rows[0] + "\n" + rows[1].replace("\t", "\tnan\t", 1).rsplit("\t", 1)[0] + "\n")
+    (d / "gp-empty.tsv").write_text(rows[0] + "\n" + "1" + "\tnan" * 150 + "\n")
     (d / "out-full").mkdir()
     (d / "out-full" / "keep.txt").write_text("mine\n")
     files |= {"img": make_model(d / "image-model.safetensors"),
@@ -157,10 +157,11 @@ CASES = {
     "empty series file": (["tsimage", "{D}/empty.tsv", "{out}"], 1, "{D}/empty.tsv: the file is empty"),
     "only blank lines": (["tsimage", "{D}/blank.tsv", "{out}"], 1, "{D}/blank.tsv: no series found (only blank lines)"),
     "only a header row": (["tsimage", "{D}/header.csv", "{out}"], 1, "{D}/header.csv: no series found (only a header row)"),
-    "mixed lengths": (["tsimage", "{D}/ragged.tsv", "{out}"], 1, "{D}/ragged.tsv: line 2 has 3 columns, expected 4"),
-    "NaN value": (["tsimage", "{D}/nan.tsv", "{out}"], 1, "{D}/nan.tsv: line 2 contains NaN, missing or infinite values"),
-    "infinite value": (["tsimage", "{D}/inf.csv", "{out}"], 1, "{D}/inf.csv: line 2 contains NaN, missing or infinite values"),
-    "value beyond float32": (["tsimage", "{D}/huge.csv", "{out}"], 1, "{D}/huge.csv: series 1 contains NaN, infinite or out-of-range"),
+    "a series of one value": (["tsimage", "{D}/ragged.tsv", "{out}"], 1,
+                              "{D}/ragged.tsv: series 1 has one value in a channel; at least 2 are needed"),
+    "one value left between NaNs": (["tsimage", "{D}/nan.tsv", "{out}"], 1, "{D}/nan.tsv: series 1 has one value in a channel"),
+    "infinite value": (["tsimage", "{D}/inf.csv", "{out}"], 1, "{D}/inf.csv: line 2 contains infinite values"),
+    "value beyond float32": (["tsimage", "{D}/huge.csv", "{out}"], 1, "{D}/huge.csv: series 1 contains infinite or out-of-range"),
     "word among numbers": (["tsimage", "{D}/word.tsv", "{out}"], 1, "{D}/word.tsv: line 2, column 3: 'x' is not a number"),
     "NaN label": (["tsimage", "{D}/nolabel.csv", "{out}"], 1, "{D}/nolabel.csv: line 2 has no label"),
     "label column that is not there": (["tsimage", "{train}", "{out}", "--label-col", "kind"], 2, "--label-col 'kind' is not a column"),
@@ -186,7 +187,8 @@ CASES = {
     "series with other channels": (["predict", "series", "{ser}", "{D}/motions.npz"], 1,
                                    "{D}/motions.npz: series are 6 channel(s) x 150 values; the model was trained on 1 x 150"),
     "label read as a value": (["predict", "series", "{ser}", "{train}", "--no-labels"], 1, "(if its first column is the label, leave out --no-labels)"),
-    "NaN in series to predict": (["predict", "series", "{ser}", "{D}/gp-nan.tsv"], 1, "{D}/gp-nan.tsv: line 2 contains NaN"),
+    "a series to predict with no value": (["predict", "series", "{ser}", "{D}/gp-empty.tsv"], 1,
+                                          "{D}/gp-empty.tsv: series 1 has no value in a channel"),
     # models
     "missing model": (["predict", "image", "{D}/nope.safetensors", "{D}/good.png"], 2, "{D}/nope.safetensors: no such model file"),
     "text file as model": (["predict", "image", "{D}/text.safetensors", "{D}/good.png"], 1,

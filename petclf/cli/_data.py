@@ -58,7 +58,11 @@ def read_labelled(source: dict, seed: int, quiet: bool):
         from petclf.series.data import find_series
 
         refuse_image_labels(label_re, pets, csv)
-        return find_series(data, valid, valid_pct, seed, source["label_col"])
+        series = find_series(data, valid, valid_pct, seed, source["label_col"])
+        if series.resampled and not quiet:
+            console.note(f"{data}: series of different lengths (or with gaps) resampled to {series.shape[1]} values; "
+                         "the model resamples what it predicts to the same")
+        return series
     if valid is not None:
         raise UsageError("--valid takes a series file; an image folder's validation images go in DATA/valid")
     from petclf.images.data import LabelSource, find_images

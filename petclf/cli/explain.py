@@ -90,7 +90,7 @@ def _series(classifier, files: list[Path], target: Optional[str], rows: int, lab
 
     if len(files) != 1:
         raise UsageError("a series model explains one series file at a time")
-    series = read_series(files[0], label_col=label_col)
+    series = read_series(files[0], label_col=label_col, length=classifier.meta.series.read_length)
     X = series.X[:rows]
     found = grad_cam(classifier, X, target)
     written = []

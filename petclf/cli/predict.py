@@ -114,7 +114,7 @@ def predict_series(
     one_format(**{"--json": json_, "--csv": csv})
     classifier = load_classifier(model, device, input="series")
     label_col = label_col if label_col is not None else classifier.meta.series.label_col
-    series = read_series(file, label_col=None if no_labels else label_col)
+    series = read_series(file, label_col=None if no_labels else label_col, length=classifier.meta.series.read_length)
     with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_ or csv) as advance:
         probs = classify(classifier, series, bs=bs, advance=advance, tta=tta)
     confidence, index = probs.max(1), probs.argmax(1)

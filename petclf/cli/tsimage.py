@@ -61,6 +61,8 @@ def tsimage(
     from petclf.series.tsimage import write_tsimages
 
     series = read_series(input, label_col=None if no_labels else label_col)
+    if series.resampled and not (quiet or json_):
+        console.note(f"{input}: series of different lengths (or with gaps) resampled to {series.X.shape[-1]} values")
     imaging = Imaging(method=method, size=size, colormap=colormap)
     report = write_tsimages(series, out_dir, imaging, fmt=image_format.value,
                             split=split.value if split else None, overwrite=overwrite,

@@ -37,9 +37,16 @@ class SeriesInput:
     length: int
     imaging: Imaging
     label_col: str = "0"  # the label column of the training file, which predict series reads too
+    resample: bool = False  # trained on series of varying length: any file's are resampled to ``length``
+
+    @property
+    def read_length(self) -> int | None:
+        """The length to resample a file's series to when reading them (None: as they are)."""
+        return self.length if self.resample else None
 
     def to_dict(self) -> dict:
-        return {"channels": self.channels, "length": self.length, **asdict(self.imaging), "label_col": self.label_col}
+        return {"channels": self.channels, "length": self.length, **asdict(self.imaging), "label_col": self.label_col,
+                **({"resample": True} if self.resample else {})}
 
     @classmethod
     def from_dict(cls, flat: dict) -> SeriesInput:

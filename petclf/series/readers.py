@@ -7,9 +7,16 @@ Formats, by file extension:
 - ``.npy``: an array ``(n, L)`` or ``(n, C, L)``; ``.npz``: the same under ``X`` (or ``x``),
   with optional labels under ``y``. Loaded with ``allow_pickle=False``: a data file never runs code.
 - ``.ts``: the sktime / UEA format (``@`` headers, ``@data``, channels split by ``:``, the
-  class label last), univariate or multivariate, equal length.
+  class label last), univariate or multivariate, of equal length or not (``@equalLength false``).
 
-Every problem is a ``DataError`` naming the file and the line.
+Series of different lengths (rows of different widths, ``.ts`` with ``@equalLength false``, or
+NaN padding at their ends, as UCR's files of unequal length have) and NaN gaps inside a series
+(``?`` in ``.ts``, ``nan`` or an empty cell in text) are taken as they come: ``uniform`` makes
+them one array, a gap filled by linear interpolation between its neighbours and each series
+resampled (linearly) to one length. A GAF is the same picture at any length, which is why
+resampling, not padding, makes them alike. A file of equal, complete series is left as it is.
+
+Every problem is a ``DataError`` naming the file and the line (or the series).
 """
 
 from __future__ import annotations
@@ -39,15 +46,18 @@ class SeriesSet:
     X: np.ndarray
     labels: list[str] | None
     source: Path
+    resampled: bool = False  # the series differed in length (or had gaps) and were made uniform
 
     @property
     def classes(self) -> list[str]:
         return sorted(set(self.labels or []))
 
 
-def read_series(path: Path | str, label_col: int | str | None = 0) -> SeriesSet:
+def read_series(path: Path | str, label_col: int | str | None = 0, length: int | None = None) -> SeriesSet:
     """Read a series file; ``label_col`` (index or header name, None = no labels) applies to
-    delimited text, the other formats say themselves whether they carry labels."""
+    delimited text, the other formats say themselves whether they carry labels. ``length``:
+    resample every series to it (a model that learned from series of varying length reads any
+    file so); by default only series of varying length are, to the longest."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -58,12 +68,53 @@ def read_series(path: Path | str, label_col: int | str | None = 0) -> SeriesSet:
     if path.stat().st_size == 0:
         raise DataError(path, "the file is empty")
     if suffix in DELIMITED:
-        X, labels = _read_delimited(path, label_col)
+        rows, labels = _read_delimited(path, label_col)
     elif suffix == ".ts":
-        X, labels = _read_ts(path)
+        rows, labels = _read_ts(path)
     else:
-        X, labels = _read_numpy(path)
-    return SeriesSet(_checked(path, X), labels, path)
+        rows, labels = _read_numpy(path)
+    X, resampled = uniform(path, rows, length)
+    return SeriesSet(X, labels, path, resampled)
+
+
+def uniform(path: Path, rows: list[np.ndarray], length: int | None = None) -> tuple[np.ndarray, bool]:
+    """Series ``(C, L_i)`` (NaN for missing values) as one float32 array ``(n, C, length)`` and
+    whether any had to change: equal, complete series (and no ``length`` asked) stay as they are."""
+    if not rows:
+        raise DataError(path, "no series found")
+    with np.errstate(over="ignore"):
+        rows = [np.asarray(row, dtype=np.float32) for row in rows]
+    for index, row in enumerate(rows):
+        if np.isinf(row).any():
+            raise DataError(path, f"series {index} contains infinite or out-of-range values (beyond ±3.4e38)")
+    if length is None and len({row.shape for row in rows}) == 1 and not any(np.isnan(row).any() for row in rows):
+        if rows[0].shape[-1] < 2:
+            raise DataError(path, f"series have {rows[0].shape[-1]} value(s); at least 2 are needed")
+        return np.stack(rows), False
+    if len({row.shape[0] for row in rows}) != 1:
+        raise DataError(path, "series have different numbers of channels")
+    filled = [_filled(path, index, row) for index, row in enumerate(rows)]
+    target = length or max(channel.size for row in filled for channel in row)
+    return np.stack([[_resampled(channel, target) for channel in row] for row in filled]).astype(np.float32), True
+
+
+def _filled(path: Path, index: int, row: np.ndarray) -> list[np.ndarray]:
+    """Each channel without its trailing NaN (padding), its inner gaps interpolated."""
+    channels = []
+    for channel in row:
+        known = np.flatnonzero(~np.isnan(channel))
+        if known.size < 2:
+            raise DataError(path, f"series {index} has {'no' if known.size == 0 else 'one'} value in a channel; "
+                                  "at least 2 are needed")
+        channel = channel[:known[-1] + 1]
+        channels.append(np.interp(np.arange(channel.size), known, channel[known]))
+    return channels
+
+
+def _resampled(channel: np.ndarray, length: int) -> np.ndarray:
+    if channel.size == length:
+        return channel
+    return np.interp(np.linspace(0, channel.size - 1, length), np.arange(channel.size), channel)
 
 
 def label_text(cell: object) -> str:
@@ -76,20 +127,6 @@ def label_text(cell: object) -> str:
     if math.isfinite(value) and value == int(value):
         return str(int(value))
     return text
-
-
-def _checked(path: Path, X: np.ndarray) -> np.ndarray:
-    if X.shape[0] == 0:
-        raise DataError(path, "no series found")
-    if X.shape[-1] < 2:
-        raise DataError(path, f"series have {X.shape[-1]} value(s); at least 2 are needed")
-    with np.errstate(over="ignore"):
-        X = X.astype(np.float32, copy=False)
-    bad = ~np.isfinite(X).all(axis=(1, 2))
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise DataError(path, f"series {row} contains NaN, infinite or out-of-range values (beyond ±3.4e38)")
-    return X
 
 
 def _text_lines(path: Path) -> list[tuple[int, str]]:
@@ -155,31 +192,34 @@ def _read_delimited(path: Path, label_col: int | str | None) -> tuple[np.ndarray
             raise DataError(path, "no series found (only a header row)")
     width = len(header or rows[0])
     label_at = None if label_col is None else _label_index(path, label_col, header, width)
+    from_end = label_at is not None and not _is_column_name(label_col) and int(label_col) < 0
     values, labels = [], []
-    for (number, _), row in zip(lines, rows):
-        if len(row) != width:
-            raise DataError(path, f"line {number} has {len(row)} columns, expected {width} "
-                                  "(every series must have the same length)")
-        if label_at is not None:
-            label = row[label_at].strip()
+    for (number, _), row in zip(lines, rows):  # rows may differ in width: series of different lengths
+        at = len(row) + int(label_col) if from_end else label_at  # -1: each row's last column
+        if at is not None:
+            if not 0 <= at < len(row):
+                raise DataError(path, f"line {number} has {len(row)} columns, too few for its label")
+            label = row[at].strip()
             if not label or label.lower() == "nan":
                 raise DataError(path, f"line {number} has no label")
             labels.append(label_text(label))
-        columns = [i for i in range(width) if i != label_at]
+        columns = [i for i in range(len(row)) if i != at]
         values.append(_numbers(path, number, [row[i] for i in columns],
-                               lambda k: f"column {columns[k] + 1}"))
-    return np.stack(values)[:, None, :], labels if label_at is not None else None
+                               lambda k: f"column {columns[k] + 1}")[None, :])
+    return values, labels if label_at is not None else None
 
 
 def _numbers(path: Path, number: int, cells: list[str], where: Callable[[int], str]) -> np.ndarray:
-    """The cells of one line as float64; ``where(k)`` says where cell ``k`` is, for the error."""
+    """The cells of one line as float64, an empty cell or ``?`` a missing value (NaN); ``where(k)``
+    says where cell ``k`` is, for the error."""
+    cells = ["nan" if cell.strip() in ("", "?") else cell for cell in cells]
     try:
         values = np.array(cells, dtype=np.float64)
     except ValueError:
         k = next(k for k, cell in enumerate(cells) if not is_number(cell))
         raise DataError(path, f"line {number}, {where(k)}: {cells[k].strip()!r} is not a number") from None
-    if not np.isfinite(values).all():
-        raise DataError(path, f"line {number} contains NaN, missing or infinite values")
+    if np.isinf(values).any():
+        raise DataError(path, f"line {number} contains infinite values")
     return values
 
 
@@ -204,7 +244,7 @@ def _read_numpy(path: Path) -> tuple[np.ndarray, list[str] | None]:
     X = X[:, None, :] if X.ndim == 2 else X
     if y is not None and len(y) != len(X):
         raise DataError(path, f"y has {len(y)} labels for {len(X)} series")
-    return X, None if y is None else [label_text(v) for v in y]
+    return list(X), None if y is None else [label_text(v) for v in y]
 
 
 def _read_ts(path: Path) -> tuple[np.ndarray, list[str] | None]:
@@ -224,16 +264,14 @@ def _read_ts(path: Path) -> tuple[np.ndarray, list[str] | None]:
         parts = line.split(":")
         if has_labels:
             labels.append(label_text(parts.pop()))
-        channels = [_numbers(path, number, part.replace("?", "nan").split(","),
-                             lambda k, c=c: f"channel {c + 1}, value {k + 1}") for c, part in enumerate(parts)]
-        if len({len(c) for c in channels}) != 1:
-            raise DataError(path, f"line {number}: channels of unequal length are not supported")
-        series.append((number, np.stack(channels)))
+        channels = [_numbers(path, number, part.split(","), lambda k, c=c: f"channel {c + 1}, value {k + 1}")
+                    for c, part in enumerate(parts)]
+        if len({len(c) for c in channels}) != 1:  # channels of one series of different lengths: NaN-padded
+            longest = max(len(c) for c in channels)
+            channels = [np.pad(c, (0, longest - len(c)), constant_values=np.nan) for c in channels]
+        if series and len(channels) != len(series[0]):
+            raise DataError(path, f"line {number} has {len(channels)} channel(s), the first series {len(series[0])}")
+        series.append(np.stack(channels))
     if not in_data:
         raise DataError(path, "no @data section (is this a .ts file?)")
-    if series and len({s.shape for _, s in series}) != 1:
-        number, shape = next((n, s.shape) for n, s in series if s.shape != series[0][1].shape)
-        raise DataError(path, f"line {number} has shape {shape}, expected {series[0][1].shape} "
-                              "(channels x length must be the same for every series)")
-    X = np.stack([s for _, s in series]) if series else np.empty((0, 1, 0))
-    return X, labels if has_labels else None
+    return series, labels if has_labels else None

@@ -98,7 +98,8 @@ class Series:
             train = series.X[series.train if scaled_on is None else scaled_on]
             bounds = {"low": train.min(axis=(0, 2)).tolist(), "high": train.max(axis=(0, 2)).tolist()}
         imaging = Imaging(options.method, options.size, options.colormap, options.scaling, **bounds)
-        return {"input": "series", "series": SeriesInput(channels, length, imaging, label_col=series.label_col)}
+        return {"input": "series", "series": SeriesInput(channels, length, imaging, label_col=series.label_col,
+                                                         resample=series.resampled)}
 
     def model_and_batches(self, series: LabelledSeries, net, meta: ModelMeta, options: TrainOptions, device):
         from petclf.model.stem import series_classifier
