@@ -164,3 +164,24 @@ def test_methods_are_one_field_or_three(method):
 def test_every_field_is_finite_and_within_minus_one_and_one(gunpoint, name):
     out = fields.field(torch.from_numpy(gunpoint[0][:8]), name, 40)
     assert out.shape == (8, 40, 40) and torch.isfinite(out).all() and out.abs().max() <= 1
+
+
+def test_seg_folds_the_scaled_series_into_rows_of_its_square_root():
+    x = torch.arange(16.0)  # 4 rows of 4: at 4 px, the grid itself
+    expected = (torch.arange(16.0) / 15 * 2 - 1).reshape(4, 4)
+    torch.testing.assert_close(fields.segments(x[None], 4)[0], expected, atol=1e-6, rtol=0)
+    short = fields.segments(torch.arange(14.0)[None], 4)[0]  # 14 values: the last row ends with the last, twice
+    torch.testing.assert_close(short.flatten()[12:], torch.tensor([12.0, 13, 13, 13]) / 13 * 2 - 1, atol=1e-6, rtol=0)
+
+
+def test_seg_keeps_a_long_series_sharper_than_a_field_of_its_window_means():
+    """A 2,000-point series with a plateau and a spike one sample wide and twice as high: a field of
+    128 points averages the spike into its window of 16, below the plateau; the 45 x 45 fold keeps
+    it, as the series' highest value."""
+    x = torch.zeros(1, 2000, dtype=torch.float64)
+    x[0, 200:300], x[0, 1000] = 0.5, 1.0
+    folded = fields.segments(x, 45)[0]
+    assert folded.max() == pytest.approx(1.0, abs=1e-4)
+    assert divmod(int(folded.argmax()), 45) == (22, 10)  # 1000 = 22 x 45 + 10: where the spike is
+    cos, _ = fields.gaf.angles(x, 128)
+    assert cos[0, 64] < -0.7 and cos.max() == pytest.approx(1.0, abs=1e-4)  # the plateau is the top now

@@ -42,7 +42,8 @@ def one_format(**chosen: bool) -> None:
 
 GafMethod = Annotated[str, typer.Option(help=(
     "How a series becomes an image: one field coloured with --colormap, gadf or gasf (Gramian angular "
-    "difference or summation field), mtf (Markov transition field) or rp (recurrence plot); or three "
+    "difference or summation field), mtf (Markov transition field), rp (recurrence plot) or seg (the series "
+    "itself cut into sqrt(length) segments stacked as rows: every value of a long series kept); or three "
     "joined with '+' as the red, green and blue channels, e.g. gasf+gadf+mtf."))]
 
 

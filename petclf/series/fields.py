@@ -8,7 +8,12 @@ Fields, each an N x N picture of a series brought to N points, with values in [-
   probabilities of consecutive values W, and pixel (i, j) the probability W[bin(x_i), bin(x_j)],
   averaged over the windows that bring the series to N points; drawn as 2p - 1;
 - ``rp``: the unthresholded recurrence plot, |x_i - x_j| of the series scaled to [-1, 1] (as
-  for the GAF), drawn as that distance minus 1.
+  for the GAF), drawn as that distance minus 1;
+- ``seg``: the series itself, scaled to [-1, 1] as for the GAF, cut into k segments of k points
+  (k = ceil(sqrt(L)), the last row filled up with the last value) stacked as rows, and that k x k grid
+  resized to N x N (TiViT, Roschmann et al. 2025). Its resolution grows with the series, where a
+  field of N points averages a long series down to N: a 2,000-point series keeps every value in
+  its 45 x 45 grid, where a 128-point GAF keeps window means of 16.
 
 A method is one field (``gadf``, coloured with a colormap) or three joined with ``+``
 (``gasf+gadf+mtf``: red, green, blue), the stack fast.ai forum experiments found best on
@@ -27,7 +32,7 @@ from petclf.series import gaf
 if TYPE_CHECKING:
     import torch
 
-FIELDS = ("gadf", "gasf", "mtf", "rp")
+FIELDS = ("gadf", "gasf", "mtf", "rp", "seg")
 MTF_BINS = 5  # pyts's default
 _CHUNK_BYTES = 64 * 2**20  # float64 working memory per chunk of series (as gaf's)
 
@@ -37,7 +42,7 @@ class Imaging:
     """How a series becomes an image: the one description ``tsimage`` draws with, a model's
     stem draws with, and the model file stores (model/file.py)."""
 
-    method: str = "gadf"  # a field ("gadf", "gasf", "mtf", "rp") or three joined by "+"
+    method: str = "gadf"  # a field ("gadf", "gasf", "mtf", "rp", "seg") or three joined by "+"
     size: int = 128  # side of each channel's field
     colormap: str = gaf.DEFAULT_COLORMAP  # of one field; a stack's three fields are red, green, blue
     scaling: str = "series"  # each series min-max scaled on its own; "dataset": by low and high
@@ -86,7 +91,25 @@ def field(x: torch.Tensor, name: str, size: int, bounds=None) -> torch.Tensor:
         return gaf.gaf(x, size, name, bounds)
     if name == "rp":
         return recurrence_plot(x, size, bounds)
+    if name == "seg":
+        return segments(x, size, bounds)
     return markov_transition_field(x, size)
+
+
+def segments(x: torch.Tensor, size: int, bounds=None) -> torch.Tensor:
+    """The series folded into rows of ceil(sqrt(L)) points, then resized to ``size`` a side."""
+    import math
+
+    import torch
+
+    gaf.check_size(size)
+    length = x.shape[-1]
+    side = math.ceil(math.sqrt(length))
+    scaled, _ = gaf.angles(x, length, bounds)  # every value, scaled; the last row filled with the last value
+    grid = torch.nn.functional.pad(scaled.reshape(-1, 1, length), (0, side * side - length), mode="replicate")
+    grid = grid.reshape(-1, 1, side, side)
+    out = torch.nn.functional.interpolate(grid, size=(size, size), mode="bilinear", align_corners=False)
+    return out.reshape(*x.shape[:-1], size, size)
 
 
 def recurrence_plot(x: torch.Tensor, size: int, bounds=None) -> torch.Tensor:
