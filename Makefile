@@ -51,7 +51,8 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/all.py
 
-# Test accuracy on six UCR/UEA datasets, 3 seeds each, beside MiniRocket: about an hour on 2 CPU cores.
+# Test accuracy on the ten UCR/UEA datasets of bench/ucr.py's panel, 3 seeds each, beside MiniRocket
+# (several hours on 2 CPU cores; `bench/ucr.py --minirocket-only` measures the reference in minutes).
 bench-ucr: $(VENV)/.installed-bench
 	$(BIN)/python bench/ucr.py
 
