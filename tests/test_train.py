@@ -117,7 +117,8 @@ def test_early_stop_ends_training_and_the_best_epoch_is_kept(tmp_path):
 
 
 def test_thumbnails_get_their_own_defaults(tmp_path):
-    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(5)], size=16)
+    # 32 training images: the default batch of 16 fits (two batches an epoch), and is not shrunk
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(20)], size=16)
     result = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--epochs", "0",
                  "--folds", "1", "--out", tmp_path / "run", "--json")
     assert result.exit_code == 0, result.stderr

@@ -103,17 +103,10 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                     finding = find_lr(learn, options.lr_find_iters)
                     lr, lr_source = distributed.agree(finding.train_lr), finding.train_lr_source
                     _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
-                if len(splits) > 1 and k == 0:
-                    _say(quiet, f"{len(data.labels)} {kind.name}: training {len(splits)} models, each validated on "
-                                f"its own stratified fold, and averaging them (--folds {options.folds}; --folds 1 "
-                                "for one model)")
-                if len(splits) > 1:
-                    _say(quiet, f"member {k + 1} of {len(splits)}: {len(split.train)} training and "
-                                f"{len(split.valid)} validation {kind.name}")
+                _announce(data, split, k, len(splits), options.folds, quiet)
                 facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
-                logs = options.tensorboard and Path(options.tensorboard) / Path(out).name
                 board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet,
-                                               logs and (logs / f"member-{k + 1}" if len(splits) > 1 else logs))
+                                               _log_dir(options, out, k, len(splits)))
                 if stopped is None:
                     keep.restore(learn.model)
                     members.append(_member(learn, split, board.rows, keep.best.epoch))
@@ -129,8 +122,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
             metrics = write_run(tmp, data, meta, members, run_args(options, source))
             save_batch(learn, meta.classes, meta.mean, meta.std, options.augment, tmp / "batch.png")
             if options.tensorboard:
-                log_images(Path(options.tensorboard) / Path(out).name,
-                           {name: tmp / f"{name}.png" for name in ("confusion_matrix", "batch")})
+                log_images(_log_dir(options, out), {name: tmp / f"{name}.png" for name in ("confusion_matrix", "batch")})
             metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device),
                            devices=distributed.world())
             write_json(tmp / "metrics.json", metrics)
@@ -139,6 +131,25 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     if stopped is not None:
         raise _interrupted(out, stopped, options, len(splits))
     return TrainReport(Path(out), metrics, [row for member in members for row in member.history])
+
+
+def _announce(data: Labelled, split: Labelled, k: int, n_members: int, folds: int, quiet: bool) -> None:
+    """What an ensemble is, before its first member, and each member's split."""
+    if n_members == 1:
+        return
+    name = kind_of(data).name
+    if k == 0:
+        _say(quiet, f"{len(data.labels)} {name}: training {n_members} models, each validated on its own "
+                    f"stratified fold, and averaging them (--folds {folds}; --folds 1 for one model)")
+    _say(quiet, f"member {k + 1} of {n_members}: {len(split.train)} training and {len(split.valid)} validation {name}")
+
+
+def _log_dir(options: TrainOptions, out: Path, k: int | None = None, n_members: int = 1) -> Path | None:
+    """Where TensorBoard logs go: DIR/<run name>, each member of an ensemble under member-K."""
+    if options.tensorboard is None:
+        return None
+    run = Path(options.tensorboard) / Path(out).name
+    return run / f"member-{k + 1}" if k is not None and n_members > 1 else run
 
 
 def _going_on(resume: list[Checkpoint] | None, position: int) -> Checkpoint | None:
