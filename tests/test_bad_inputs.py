@@ -248,6 +248,10 @@ CASES = {
     "evaluate on a split layout with no held-out split": (["evaluate", "{img}", "{D}/train-only", "--out", "{out}"], 2,
                                                           "{D}/train-only: laid out by split (train); give a folder of "
                                                           "labelled images the model did not train on"),
+    "--member ridge on images": (["train", "{D}/four", "--member", "ridge", "--out", "{out}"], 2,
+                                 "--member ridge fits series models; for images use the default, fine-tune"),
+    "unknown member kind": (["train", "{train}", "--member", "lasso", "--out", "{out}"], 2,
+                            "--member must be one of fine-tune, ridge (got 'lasso')"),
     # evaluate
     "evaluate on a missing folder": (["evaluate", "{img}", "{D}/nowhere", "--out", "{out}"], 2, "{D}/nowhere: no such folder"),
     "evaluate on unlabelled series": (["evaluate", "{ser}", "{D}/unlabelled.npy", "--out", "{out}"], 2,

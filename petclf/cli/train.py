@@ -57,7 +57,7 @@ def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, w
     from dataclasses import replace
 
     from petclf.training.checkpoint import continuation, read_checkpoint
-    from petclf.training.recipe import read_args, schedule_length
+    from petclf.training.recipe import check_member, read_args, schedule_length
 
     given = [name for name in ctx.params if name not in RESUME_MAY_SET
              and ctx.get_parameter_source(name).name != "DEFAULT"]  # typer's vendored click's enum
@@ -70,6 +70,7 @@ def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, w
     if epochs is None:
         checkpoints = [read_checkpoint(run)]
     else:
+        check_member(replace(options, added_epochs=(*options.added_epochs, epochs)))  # a ridge run has none to add
         checkpoints = continuation(run, options.folds, schedule_length(options))
         options = replace(options, added_epochs=(*options.added_epochs, epochs))
     labelled = load(source, options.seed, quiet)
@@ -139,6 +140,10 @@ def train(
     devices: Annotated[int, typer.Option(metavar="N", callback=at_least(1), help=(
         "Train data-parallel in N processes, one per GPU (or sharing the CPU's cores): each takes its share of "
         "every epoch's batches, so the batch is N x --bs, and their gradients are averaged."))] = 1,
+    member: Annotated[str, typer.Option(metavar="KIND", help=(
+        "fine-tune: fastai's fine_tune of the pretrained network. ridge (series): the pretrained body frozen and a "
+        "ridge classifier on its pooled features, fitted in seconds with its penalty chosen by leave-one-out."))]
+    = "fine-tune",
     tensorboard: Annotated[Optional[Path], typer.Option(metavar="DIR", show_default=False, help=(
         "Log each epoch's losses, metrics and learning rate, and the run's confusion matrix and training batch, "
         "to DIR/<run name> for TensorBoard (tensorboard --logdir DIR)."))] = None,
@@ -188,7 +193,7 @@ def train(
                                early_stop, seed, device, precision, workers, method=method,
                                colormap=colormap, scaling=scaling.value, folds=folds,
                                balance=balance and balance.value, init=init, devices=devices,
-                               tensorboard=tensorboard, callbacks=tuple(callback or ()))
+                               tensorboard=tensorboard, callbacks=tuple(callback or ()), member=member)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
                           resume=checkpoints)

@@ -104,12 +104,14 @@ def cut(backbone: nn.Module, index: int | None) -> nn.Module:
     return TimmBody(backbone) if index is None else nn.Sequential(*list(backbone.children())[:index])
 
 
-def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool) -> nn.Sequential:
+def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool, head: str = "mlp") -> nn.Sequential:
+    """The body and a head: fastai's ("mlp"), or pooling and one linear layer ("linear")."""
     from torch import nn
 
-    from petclf.model.layers import create_head
+    from petclf.model.layers import create_head, linear_head
 
-    return nn.Sequential(body, create_head(n_features, n_classes, pool))
+    made = linear_head if head == "linear" else create_head
+    return nn.Sequential(body, made(n_features, n_classes, pool))
 
 
 def count_features(body: nn.Module, n_in: int = 3) -> tuple[int, bool]:

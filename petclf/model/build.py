@@ -29,9 +29,14 @@ class NetSpec:
     pool: bool  # the body puts out a feature map (the head pools it)
     cut: int | None  # torchvision: children kept; timm: None (forward_features)
     n_in: int = 3
+    head: str = "mlp"  # fastai's head; "linear": pooling and one linear layer (a ridge member's)
 
 
-def build(arch: Arch, n_classes: int, backbone: nn.Module | None = None, n_in: int = 3) -> tuple[nn.Module, NetSpec]:
+HEADS = ("mlp", "linear")
+
+
+def build(arch: Arch, n_classes: int, backbone: nn.Module | None = None, n_in: int = 3,
+          head: str = "mlp") -> tuple[nn.Module, NetSpec]:
     """A new classifier: ``backbone`` (``weights.pretrained_backbone``; random when None), cut,
     and a fresh head."""
     if backbone is None:
@@ -39,14 +44,14 @@ def build(arch: Arch, n_classes: int, backbone: nn.Module | None = None, n_in: i
     index = backbones.cut_index(backbone)
     body = backbones.cut(backbone, index)
     n_features, pool = backbones.count_features(body, n_in)
-    spec = NetSpec(arch.name, arch.source, n_classes, n_features, pool, index, n_in)
-    return backbones.classifier(body, n_features, n_classes, pool), spec
+    spec = NetSpec(arch.name, arch.source, n_classes, n_features, pool, index, n_in, head)
+    return backbones.classifier(body, n_features, n_classes, pool, head), spec
 
 
 def rebuild(spec: NetSpec) -> nn.Module:
     backbone = backbones.create_backbone(Arch(spec.arch, spec.source), spec.n_in)
     body = backbones.cut(backbone, spec.cut)
-    return backbones.classifier(body, spec.n_features, spec.n_classes, spec.pool)
+    return backbones.classifier(body, spec.n_features, spec.n_classes, spec.pool, spec.head)
 
 
 def normalization(arch: Arch) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from petclf.atomic import atomic_file
 from petclf.errors import DataError, UsageError
-from petclf.model.build import NetSpec
+from petclf.model.build import HEADS, NetSpec
 from petclf.series.fields import Imaging
 
 if TYPE_CHECKING:
@@ -99,6 +99,8 @@ def _check(meta: ModelMeta) -> None:
         raise ValueError("members must be a positive integer")
     if meta.net.source not in ("torchvision", "timm"):
         raise ValueError("unknown network source")
+    if meta.net.head not in HEADS:
+        raise ValueError("unknown head")
     if meta.input not in INPUTS or (meta.input == "series") != (meta.series is not None):
         raise ValueError("input is neither images nor described series")
     if meta.series is not None:

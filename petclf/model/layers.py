@@ -47,6 +47,13 @@ def create_head(n_features: int, n_classes: int, pool: bool = True, dropout: flo
     return head
 
 
+def linear_head(n_features: int, n_classes: int, pool: bool = True) -> nn.Sequential:
+    """Pooling and one linear layer with a bias: the head of a ridge member (training/ridge.py),
+    whose weights are a ridge classifier's fitted on the frozen body's pooled features."""
+    width = n_features * 2 if pool else n_features
+    return nn.Sequential(*([ConcatPool(), nn.Flatten()] if pool else []), nn.Linear(width, n_classes))
+
+
 class Ensemble(nn.Module):
     """Members whose probabilities are averaged. It returns their log, so that a softmax of
     its output, as ``Probabilities`` and fastai apply, gives the average itself."""

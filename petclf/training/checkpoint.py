@@ -51,7 +51,7 @@ class Checkpoint:
     model: dict[str, torch.Tensor]  # the weights at the end of the last of them
     optimizer: dict  # fastai's Optimizer.state_dict() then: {"state": [per parameter], "hypers": [per group]}
     best: Best | None
-    lr: float
+    lr: float | None  # None for a ridge member, which has none
     lr_source: str
     origin: str  # where the starting weights came from
     classes: list[str]  # the model's (stored once, in model.safetensors' metadata)
@@ -115,7 +115,7 @@ def read_checkpoint(folder: Path) -> Checkpoint:
         optimizer = _join_optimizer(header["optimizer"], _prefixed(tensors, "opt.")) if header["optimizer"] else {}
         checkpoint = Checkpoint(int(header["epochs_done"]), list(header["history"]),
                                 _prefixed(tensors, "model.") if finished else saved, optimizer, best,
-                                float(header["lr"]), str(header["lr_source"]), str(header["origin"]),
+                                _rate(header["lr"]), str(header["lr_source"]), str(header["origin"]),
                                 meta.classes, int(header.get("patience_from", -1)), finished,
                                 _smooth_loss(header.get("smooth_loss")))
     except (SafetensorError, OSError) as error:
@@ -162,6 +162,10 @@ def _finished(rows: list[dict], saved: dict, meta: ModelMeta, tensors: dict) -> 
     return tuple(Member(state, [int(i) for i in row["valid"]], tensors[f"finished.{k}.probs"].numpy(),
                         [float(x) for x in row["losses"]], list(row["history"]), int(row["best_epoch"]))
                  for k, (row, state) in enumerate(zip(rows, member_states(saved, len(rows)))))
+
+
+def _rate(saved) -> float | None:
+    return None if saved is None else float(saved)
 
 
 def _smooth_loss(saved: list | None) -> tuple[float, int] | None:

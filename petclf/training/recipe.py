@@ -45,6 +45,25 @@ class TrainOptions:
     devices: int = 1  # processes training data-parallel (distributed.py)
     tensorboard: Path | None = None  # a folder to log to, one sub-folder per run (logs.py)
     callbacks: tuple[str, ...] = ()  # fastai callbacks by import path, "module:name" (logs.py)
+    member: str = "fine-tune"  # or "ridge": a ridge classifier on the frozen body's features (ridge.py)
+
+
+MEMBERS = ("fine-tune", "ridge")
+
+
+def check_member(options: TrainOptions, kind: str | None = None) -> None:
+    """A ridge member is fitted, not trained: it has no epochs to add, no rate, and one process;
+    and it fits series (``kind``, when known)."""
+    if options.member not in MEMBERS:
+        raise UsageError(f"--member must be one of {', '.join(MEMBERS)} (got {options.member!r})")
+    if options.member != "ridge":
+        return
+    if kind not in (None, "series"):
+        raise UsageError("--member ridge fits series models; for images use the default, fine-tune")
+    if options.added_epochs:
+        raise UsageError("a ridge run is fitted, not trained: it has no epochs to add")
+    if options.devices > 1:
+        raise UsageError("--member ridge is fitted in seconds in one process: leave out --devices")
 
 
 def schedule_length(options: TrainOptions) -> int:
@@ -58,6 +77,7 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
     from petclf.model.backbones import find_arch, fixed_size
 
     kind = kind_of(data)
+    check_member(options, kind.name)
     base = kind.defaults(data)
     unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
     tiles = kind.tiles(data, options)

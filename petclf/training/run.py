@@ -38,6 +38,7 @@ from petclf.training.logs import log_images, user_callback
 from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
 from petclf.training.preview import save_batch
 from petclf.training.recipe import TrainOptions, fit_batch, member_splits, schedule_length, with_defaults
+from petclf.training.ridge import fit_ridge
 from petclf.training.runfolder import Member, history_rows, run_args, write_run
 
 
@@ -79,6 +80,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
         user_callback(path)
     kind = kind_of(data)
     lr_source = "--lr" if options.lr is not None else kind.default_source(data)
+    if options.member == "ridge":
+        lr_source = "none: a ridge member is fitted, not trained"
     options = with_defaults(options, data)
     note = imbalance_note([data.labels[i] for i in data.train])
     if note and not options.balance:
@@ -86,7 +89,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     splits = member_splits(data, options)
     options, fit_note = fit_batch(options, splits, distributed.world())
     finished = list(resume[0].finished) if resume else []  # an ensemble interrupted after these members
-    members, finding, lr, stopped = list(finished), None, options.lr, None
+    members, finding, stopped = list(finished), None, None
+    lr = None if options.member == "ridge" else options.lr  # None: the finder's, unless a ridge is fitted
     with atomic_dir(out, overwrite=overwrite or resume is not None) as tmp:
         if resume is not None:
             lr, lr_source = resume[0].lr, resume[0].lr_source
@@ -99,6 +103,10 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                                                else list(range(len(data.labels))))
                 _say(quiet or not fit_note, fit_note)  # after the learner: a bad weights file is said first
                 fit_note = None
+                if options.member == "ridge":  # fitted in seconds: no rate, no epochs
+                    _announce(data, split, k, len(splits), options.folds, quiet)
+                    members.append(_member(learn, split, fit_ridge(learn), 0))
+                    continue
                 if lr is None:
                     finding = find_lr(learn, options.lr_find_iters)
                     lr, lr_source = distributed.agree(finding.train_lr), finding.train_lr_source

@@ -1,0 +1,53 @@
+"""--member ridge: a ridge classifier on the frozen pretrained body's features, folded into an
+ordinary model file's linear head."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import SAMPLES, run
+
+from petclf.model.file import read_model
+from petclf.training.ridge import _decisions, _folded
+
+GUNPOINT = SAMPLES / "GunPoint"
+
+
+@pytest.mark.parametrize("n_classes, seen", [(2, [0, 1]), (4, [0, 1, 2, 3]), (4, [0, 2, 3])])
+def test_the_folded_linear_layer_gives_the_ridge_decisions_times_the_temperature(n_classes, seen):
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(3, 2, size=(40, 7)), np.resize(seen, 40)
+    scaler = StandardScaler().fit(X)
+    ridge = RidgeClassifier(alpha=0.5).fit(scaler.transform(X), y)
+    weight, bias = _folded(ridge, scaler, 2.5, n_classes)
+    scores = X @ weight.T + bias
+    expected = 2.5 * _decisions(ridge.decision_function(scaler.transform(X)).reshape(len(X), -1))
+    np.testing.assert_allclose(scores[:, seen], expected, rtol=1e-4, atol=1e-4)
+    assert (scores.argmax(1) == ridge.predict(scaler.transform(X))).all()
+    unseen = sorted(set(range(n_classes)) - set(seen))
+    assert (scores[:, unseen] < scores[:, seen].min(1, keepdims=True)).all()  # a class never seen never wins
+
+
+@pytest.mark.slow
+def test_a_ridge_ensemble_fits_in_seconds_and_is_an_ordinary_model_file(tmp_path):
+    result = run("train", GUNPOINT / "GunPoint_TRAIN.tsv", "--arch", "tf_efficientnet_lite0", "--size", "64",
+                 "--member", "ridge", "--folds", "2", "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["folds"] == 2 and metrics["valid_series"] == 50 and metrics["lr"] is None
+    assert metrics["accuracy"] >= 0.8  # GunPoint's out-of-fold accuracy from frozen features (0.9 seen)
+    _, meta = read_model(tmp_path / "run")
+    assert meta.net.head == "linear" and meta.members == 2
+    history = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert history[0].startswith("member,epoch,phase") and all(",ridge," in row for row in history[1:])
+    predicted = run("predict", "series", tmp_path / "run", GUNPOINT / "GunPoint_TEST.tsv", "--json")
+    assert predicted.exit_code == 0, predicted.stderr
+    assert run("export", tmp_path / "run", "--out", tmp_path / "m.onnx").exit_code == 0
+    onnx = run("predict", "series", tmp_path / "m.onnx", GUNPOINT / "GunPoint_TEST.tsv", "--json")
+    labels = [[p["label"] for p in json.loads(r.stdout)["predictions"]] for r in (predicted, onnx)]
+    assert labels[0] == labels[1]
+    more = run("train", "--resume", tmp_path / "run", "--epochs", "2")
+    assert more.exit_code == 2 and "a ridge run is fitted, not trained: it has no epochs to add" in more.stderr
