@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from petclf.splits import natural_order
+
 
 @dataclass(frozen=True)
 class Report:
@@ -62,7 +64,7 @@ def class_counts(labels: list[str], valid: list[int]) -> dict[str, dict[str, int
     held = set(valid)
     train = Counter(label for i, label in enumerate(labels) if i not in held)
     checked = Counter(labels[i] for i in valid)
-    return {label: {"train": train[label], "valid": checked[label]} for label in sorted(set(labels))}
+    return {label: {"train": train[label], "valid": checked[label]} for label in natural_order(set(labels))}
 
 
 def groups_of(keys: list) -> list[list[int]]:

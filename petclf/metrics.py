@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from petclf.splits import natural_order
+
 
 @dataclass(frozen=True)
 class Score:
@@ -17,7 +19,7 @@ class Score:
 
 
 def score(true: list[str], predicted: list[str], classes: list[str]) -> Score:
-    classes = list(classes) + sorted(set(true) - set(classes))
+    classes = list(classes) + natural_order(set(true) - set(classes))
     at = {label: i for i, label in enumerate(classes)}
     matrix = [[0] * len(classes) for _ in classes]
     for t, p in zip(true, predicted):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from petclf.errors import DataError, UsageError
-from petclf.images.data import IMAGE_ERRORS, image_suffixes, open_rgb
+from petclf.images.data import IMAGE_ERRORS, hidden, image_suffixes, open_rgb
 from petclf.model.file import ModelMeta
 from petclf.model.onnx import SUFFIX, load_onnx
 from petclf.series import augment
@@ -91,7 +91,8 @@ def image_files(inputs: list[Path]) -> list[Path]:
     suffixes = image_suffixes()
     for path in map(Path, inputs):
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                            and not hidden(p, path))
         elif path.exists():
             files.append(path)
         else:

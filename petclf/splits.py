@@ -8,6 +8,7 @@ class) or out of validation, and then the validation figure says little about th
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,12 +25,20 @@ class LabelledSplit:
 
     @property
     def classes(self) -> list[str]:
-        return sorted(set(self.labels))
+        return natural_order(set(self.labels))
 
     @property
     def train(self) -> list[int]:
         held = set(self.valid)
         return [i for i in range(len(self.labels)) if i not in held]
+
+
+def natural_order(labels) -> list[str]:
+    """Labels sorted as a person reads them: numbers by value (1, 2, 10, not 1, 10, 2), text as text."""
+    def key(label: str):
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", label)]
+
+    return sorted(labels, key=key)
 
 
 def check_valid_pct(valid_pct: float) -> float:

@@ -161,3 +161,31 @@ def test_a_callback_that_cannot_be_used_is_refused_in_one_line(path, message):
 
     with pytest.raises(UsageError, match=re.escape(message)):
         user_callback(path)
+
+
+@pytest.mark.parametrize("labels, ordered", [
+    (["1", "10", "11", "2"], ["1", "2", "10", "11"]),
+    (["cat", "dog", "Bird"], ["Bird", "cat", "dog"]),
+    (["img10", "img9", "img10a"], ["img9", "img10", "img10a"]),
+])
+def test_labels_sort_as_a_person_reads_them(labels, ordered):
+    from petclf.splits import natural_order
+
+    assert natural_order(labels) == ordered
+
+
+def test_hidden_folders_are_never_classes_or_items(tmp_path):
+    write_images(tmp_path / "data", ["cat/1.png", "cat/2.png", "dog/1.png", "dog/2.png",
+                                     "cat/.ipynb_checkpoints/1-checkpoint.png", "__MACOSX/cat/._1.png",
+                                     ".trash/dog/3.png"])
+    images = find_images(tmp_path / "data", valid_pct=0.5)
+    assert images.classes == ["cat", "dog"] and len(images.files) == 4
+
+
+@pytest.mark.parametrize("value, traceback", [("0", False), ("false", False), ("", False), ("1", True), ("yes", True)])
+def test_petclf_debug_is_read_as_a_switch(value, traceback):
+    import os
+
+    proc = subprocess.run([sys.executable, "-m", "petclf", "tsimage", "missing.tsv", "out"], capture_output=True,
+                          text=True, env={**os.environ, "PETCLF_DEBUG": value})
+    assert proc.returncode == 2 and ("Traceback" in proc.stderr) == traceback

@@ -21,9 +21,15 @@ from petclf import __version__, console
 from petclf.errors import Interrupted, PetclfError
 
 
+def _switched_on(value: str) -> bool:
+    """An environment switch as click reads a flag's: 1, true, yes, on (any case) are on; 0, false,
+    no, off and empty are off (``PETCLF_DEBUG=0`` turned tracebacks on when any text did)."""
+    return value.strip().lower() in ("1", "true", "t", "yes", "y", "on")
+
+
 @dataclass
 class _Settings:
-    debug: bool = bool(os.environ.get("PETCLF_DEBUG"))
+    debug: bool = _switched_on(os.environ.get("PETCLF_DEBUG", ""))
 
 
 class _ReportingGroup(TyperGroup):

@@ -142,7 +142,13 @@ def _labelled(data: Path, labels: LabelSource) -> tuple[list[Path], list[str]]:
 
 
 def _all_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not hidden(p, folder))
+
+
+def hidden(path: Path, root: Path) -> bool:
+    """Whether ``path`` is hidden below ``root``: a dot-file, or inside a dot-folder
+    (.ipynb_checkpoints, .git) or macOS's __MACOSX; never an item or a class."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in path.relative_to(root).parts)
 
 
 def _folder_labelled(folder: Path) -> tuple[list[Path], list[str]]:

@@ -31,6 +31,7 @@ import numpy as np
 
 from petclf.errors import DataError, UsageError
 from petclf.inputs import SERIES_SUFFIXES as SUFFIXES
+from petclf.splits import natural_order
 
 DELIMITED = (".tsv", ".txt", ".csv")
 
@@ -50,7 +51,7 @@ class SeriesSet:
 
     @property
     def classes(self) -> list[str]:
-        return sorted(set(self.labels or []))
+        return natural_order(set(self.labels or []))
 
 
 def read_series(path: Path | str, label_col: int | str | None = 0, length: int | None = None) -> SeriesSet:
