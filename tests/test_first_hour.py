@@ -189,3 +189,17 @@ def test_petclf_debug_is_read_as_a_switch(value, traceback):
     proc = subprocess.run([sys.executable, "-m", "petclf", "tsimage", "missing.tsv", "out"], capture_output=True,
                           text=True, env={**os.environ, "PETCLF_DEBUG": value})
     assert proc.returncode == 2 and ("Traceback" in proc.stderr) == traceback
+
+
+def test_the_lr_find_legend_gives_each_suggestion_as_the_table_does(tmp_path, monkeypatch):
+    """fastai's minimum suggests a tenth of the rate at the lowest loss; the legend said the rate."""
+    from petclf import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.setdefault("fig", fig))
+    lrs = list(np.logspace(-7, 0, 50))
+    suggestions = {"valley": 1e-3, "slide": 2e-3, "minimum": 5.25e-2, "steep": 1e-5}
+    points = {"valley": (1e-3, 1.0), "slide": (2e-3, 0.9), "minimum": (5.25e-1, 0.5), "steep": (1e-5, 1.2)}
+    plots.save_lr_plot(lrs, [1.0] * 50, suggestions, points, (1e-3, "finder (valley)"), tmp_path / "lr.png")
+    legend = [text.get_text() for text in drawn["fig"].axes[0].get_legend().get_texts()]
+    assert "minimum: 5.25e-02, marked at 5.25e-01" in legend and "valley: 1.00e-03" in legend
