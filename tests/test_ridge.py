@@ -41,12 +41,16 @@ def test_a_ridge_ensemble_fits_in_seconds_and_is_an_ordinary_model_file(tmp_path
     assert metrics["accuracy"] >= 0.8  # GunPoint's out-of-fold accuracy from frozen features (0.9 seen)
     _, meta = read_model(tmp_path / "run")
     assert meta.net.head == "linear" and meta.members == 2
+    assert not meta.series.windows  # fitted on whole series: predicted without test-time windows
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert history[0].startswith("member,epoch,phase") and all(",ridge," in row for row in history[1:])
     predicted = run("predict", "series", tmp_path / "run", GUNPOINT / "GunPoint_TEST.tsv", "--json")
     assert predicted.exit_code == 0, predicted.stderr
     assert run("export", tmp_path / "run", "--out", tmp_path / "m.onnx").exit_code == 0
     onnx = run("predict", "series", tmp_path / "m.onnx", GUNPOINT / "GunPoint_TEST.tsv", "--json")
+    without = run("predict", "series", tmp_path / "run", GUNPOINT / "GunPoint_TEST.tsv", "--no-tta", "--json")
+    probs = [[p["probability"] for p in json.loads(r.stdout)["predictions"]] for r in (predicted, without)]
+    assert probs[0] == probs[1]  # the default for a ridge model is --no-tta
     labels = [[p["label"] for p in json.loads(r.stdout)["predictions"]] for r in (predicted, onnx)]
     assert labels[0] == labels[1]
     more = run("train", "--resume", tmp_path / "run", "--epochs", "2")

@@ -45,7 +45,8 @@ def evaluate(
     top_k: Annotated[int, typer.Option(help="Also count an item right when its label is among the model's "
                                             "top K classes.", metavar="K", callback=at_least(1))] = 5,
     tta: Annotated[Optional[bool], typer.Option("--tta/--no-tta", show_default=False, help=(
-        "Test-time augmentation, as in predict \\[default: on for series, off for images]."))] = None,
+        "Test-time augmentation, as in predict \\[default: on for fine-tuned series models, off for ridge members "
+        "and images]."))] = None,
     bs: Batch = 64,
     device: Device = "auto",
     out: Annotated[Optional[Path], typer.Option(help="Folder for the report \\[default: evaluations/<date-time>].",
@@ -67,8 +68,9 @@ def evaluate(
 
     one_format(**{"--json": json_, "--csv-report": csv_report})
     kind = "series" if inputs.is_series_file(data) else "image"
-    tta = kind == "series" if tta is None else tta
     classifier = load_classifier(model, device, input=kind)
+    if tta is None:
+        tta = kind == "series" and classifier.meta.series.windows
     folder = out or Path("evaluations") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with atomic_dir(folder, overwrite=overwrite) as tmp:
         summary = _evaluate(classifier, {"model": str(model), "data": str(data), "tta": tta}, kind,

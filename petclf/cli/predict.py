@@ -88,10 +88,11 @@ def predict_series(
         "trained with]."), show_default=False)] = None,
     no_labels: NoLabels = False,
     bs: Batch = 64,
-    tta: Annotated[bool, typer.Option("--tta/--no-tta", help=(
+    tta: Annotated[Optional[bool], typer.Option("--tta/--no-tta", show_default=False, help=(
         "Test-time augmentation: average the predictions for each series and three 90% windows of it, stretched "
-        "back to full length (as training's augmentation does). On by default: it helped on every held-out part of "
-        "four UCR training files (README)."))] = True,
+        "back to full length (as training's augmentation does). On by default for fine-tuned models: it helped on "
+        "every held-out part of four UCR training files (README); off for ridge members, fitted on whole series."))]
+    = None,
     device: Device = "auto",
     confusion_plot: Annotated[Optional[Path], typer.Option(help="Also save the confusion matrix as a PNG "
                                                                 "(labelled files).", show_default=False)] = None,
@@ -116,7 +117,8 @@ def predict_series(
     label_col = label_col if label_col is not None else classifier.meta.series.label_col
     series = read_series(file, label_col=None if no_labels else label_col, length=classifier.meta.series.read_length)
     with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_ or csv) as advance:
-        probs = classify(classifier, series, bs=bs, advance=advance, tta=tta)
+        probs = classify(classifier, series, bs=bs, advance=advance,
+                         tta=classifier.meta.series.windows if tta is None else tta)
     confidence, index = probs.max(1), probs.argmax(1)
     classes = classifier.meta.classes
     predicted = [classes[i] for i in index.tolist()]

@@ -38,6 +38,7 @@ class SeriesInput:
     imaging: Imaging
     label_col: str = "0"  # the label column of the training file, which predict series reads too
     resample: bool = False  # trained on series of varying length: any file's are resampled to ``length``
+    windows: bool = True  # predict averages test-time windows by default (a ridge member was fitted on whole series)
 
     @property
     def read_length(self) -> int | None:
@@ -46,7 +47,7 @@ class SeriesInput:
 
     def to_dict(self) -> dict:
         return {"channels": self.channels, "length": self.length, **asdict(self.imaging), "label_col": self.label_col,
-                **({"resample": True} if self.resample else {})}
+                **({"resample": True} if self.resample else {}), **({} if self.windows else {"windows": False})}
 
     @classmethod
     def from_dict(cls, flat: dict) -> SeriesInput:
