@@ -17,6 +17,8 @@ import numpy as np
 
 from petclf.splits import natural_order
 
+IMBALANCE = 3  # the largest class this many times the smallest: say so
+
 
 @dataclass(frozen=True)
 class Report:
@@ -31,8 +33,9 @@ class Report:
     across_split: list[list[str]] = field(default_factory=list)  # groups in training and validation both
     conflicting: list[list[str]] = field(default_factory=list)  # groups under more than one label
 
-    def problems(self) -> list[str]:
-        """One line per problem the user should fix or know of, worst first."""
+    def problems(self, balance: bool = True) -> list[str]:
+        """One line per problem the user should fix or know of, worst first; with ``balance``,
+        also classes of very different sizes (train says that itself, knowing --balance)."""
         found = []
         for group in self.conflicting:
             found.append(f"one item under two labels: {_listed(group)}")
@@ -45,14 +48,22 @@ class Report:
         if self.near_duplicates:
             found.append(f"{len(self.near_duplicates)} group(s) of near-identical {self.kind}, e.g. "
                          f"{_listed(self.near_duplicates[0])}")
-        smallest = min(sum(counts.values()) for counts in self.classes.values())
-        largest = max(sum(counts.values()) for counts in self.classes.values())
-        if smallest * 3 <= largest:
-            found.append(f"classes of very different sizes ({smallest} to {largest}): see train --balance")
-        return found
+        note = imbalance_note({label: counts["train"] for label, counts in self.classes.items()}) if balance else None
+        return found + ([note] if note else [])
 
     def as_dict(self) -> dict:
         return {**asdict(self), "problems": self.problems()}
+
+
+def imbalance_note(counts: dict[str, int]) -> str | None:
+    """A line for the user when the training items per class are imbalanced, else None."""
+    small, large = min(counts, key=counts.get), max(counts, key=counts.get)
+    fewest, most = counts[small], counts[large]
+    if most < IMBALANCE * max(fewest, 1):
+        return None
+    return (f"imbalanced classes: {large!r} has {most} training items, {small!r} {fewest} "
+            f"({most / max(fewest, 1):.0f}x); watch macro-F1 beside accuracy, and consider --balance weights or "
+            "--balance sample")
 
 
 def _listed(items: list[str], most: int = 3) -> str:

@@ -108,3 +108,14 @@ def test_train_says_the_problems_before_it_starts(photos, tmp_path):
                  "--out", tmp_path / "run")  # refused once loaded (folds with a valid/ folder): nothing trains
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0].startswith("check: one item under two labels")
+
+
+def test_imbalance_is_said_by_the_check_and_by_train_once(tmp_path, gunpoint):
+    X, _, y, _ = gunpoint
+    keep = [i for i, label in enumerate(y) if label == 1] + [i for i, label in enumerate(y) if label == 2][:5]
+    path = write_ucr(tmp_path / "gp.tsv", X[keep], [y[i] for i in keep])
+    report = json.loads(run("check", path, "--json").stdout)
+    assert any(p.startswith("imbalanced classes: '1' has ") for p in report["problems"])
+    refused = run("train", path, "--folds", "2", "--valid", path, "--out", tmp_path / "run")  # refused once loaded
+    said = [line for line in refused.stderr.splitlines() if "--balance" in line]
+    assert refused.exit_code == 2 and len(said) == 1 and said[0].startswith("imbalanced classes")  # train's, once

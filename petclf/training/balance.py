@@ -14,23 +14,12 @@ from collections import Counter
 from petclf.errors import UsageError
 
 CHOICES = ("weights", "sample")
-IMBALANCE = 3  # the largest class this many times the smallest: say so
 
 
 def check_balance(balance: str | None) -> str | None:
     if balance not in (None, *CHOICES):
         raise UsageError(f"--balance must be one of {', '.join(CHOICES)} (got {balance!r})")
     return balance
-
-
-def imbalance_note(labels: list[str]) -> str | None:
-    """A line for the user when the training labels are imbalanced, else None."""
-    counts = Counter(labels)
-    (large, most), (small, fewest) = counts.most_common()[0], counts.most_common()[-1]
-    if most < IMBALANCE * fewest:
-        return None
-    return (f"imbalanced classes: {large!r} has {most} training items, {small!r} {fewest} ({most / fewest:.0f}x); "
-            "watch macro-F1 beside accuracy, and consider --balance weights or --balance sample")
 
 
 def class_weights(labels: list[str], classes: list[str]) -> list[float]:

@@ -22,15 +22,16 @@ distributed.py.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from petclf import console
 from petclf.atomic import atomic_dir, write_csv, write_json
+from petclf.datacheck import imbalance_note
 from petclf.errors import Interrupted
 from petclf.model.file import ModelMeta
 from petclf.training import distributed
-from petclf.training.balance import imbalance_note
 from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.training.kinds import Labelled, kind_of
 from petclf.training.learner import learner
@@ -83,7 +84,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     if options.member == "ridge":
         lr_source = "none: a ridge member is fitted, not trained"
     options = with_defaults(options, data)
-    note = imbalance_note([data.labels[i] for i in data.train])
+    note = imbalance_note(Counter(data.labels[i] for i in data.train))
     if note and not options.balance:
         _say(quiet, note)
     splits = member_splits(data, options)
