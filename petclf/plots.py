@@ -12,9 +12,23 @@ from pathlib import Path
 import numpy as np
 
 from petclf.atomic import atomic_file
+from petclf.splits import natural_order
 
 _MIN_TILE = 96  # small images are enlarged (nearest neighbour) to at least this many pixels
 _GAP = 6
+
+
+def a_few_of_each(labels: list[str], per_class: int, most_classes: int) -> dict[str, list[int]]:
+    """For a contact sheet: the indices of the first ``per_class`` items of each label, for the
+    first ``most_classes`` labels met, the labels in natural order."""
+    picks: dict[str, list[int]] = {}
+    for index, label in enumerate(labels):
+        if label not in picks and len(picks) >= most_classes:
+            continue
+        chosen = picks.setdefault(label, [])
+        if len(chosen) < per_class:
+            chosen.append(index)
+    return {label: picks[label] for label in natural_order(picks)}
 
 
 def save_image_grid(rows: dict[str, list[np.ndarray]], path: Path, title: str,

@@ -119,3 +119,10 @@ def test_imbalance_is_said_by_the_check_and_by_train_once(tmp_path, gunpoint):
     refused = run("train", path, "--folds", "2", "--valid", path, "--out", tmp_path / "run")  # refused once loaded
     said = [line for line in refused.stderr.splitlines() if "--balance" in line]
     assert refused.exit_code == 2 and len(said) == 1 and said[0].startswith("imbalanced classes")  # train's, once
+
+
+def test_a_contact_sheet_takes_the_first_items_of_the_first_classes_in_natural_order():
+    from petclf.plots import a_few_of_each
+
+    labels = ["10", "2", "10", "2", "10", "3", "2"]
+    assert a_few_of_each(labels, 2, 2) == {"2": [1, 3], "10": [0, 2]}  # "3" came third: left out

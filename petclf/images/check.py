@@ -75,14 +75,15 @@ def _shapes(sizes: list[tuple[int, int]], seen: list[_Seen]) -> dict:
 
 def save_sheet(images: LabelledImages, path: Path, title: str) -> None:
     """A few images of each class (the first classes when there are many), square-cropped."""
-    from petclf.plots import save_image_grid
+    from petclf.plots import a_few_of_each, save_image_grid
 
-    rows: dict[str, list[np.ndarray]] = {}
-    for file, label in zip(images.files, images.labels):
-        picked = rows.setdefault(label, []) if len(rows) < SHEET_CLASSES or label in rows else None
-        if picked is not None and len(picked) < SHEET_PER_CLASS:
-            try:
-                picked.append(np.asarray(ImageOps.fit(open_rgb(file), (SHEET_TILE, SHEET_TILE))))
-            except IMAGE_ERRORS:
-                continue
-    save_image_grid(dict(sorted(rows.items())), path, title)
+    rows = {label: [tile for tile in map(_tile, [images.files[i] for i in chosen]) if tile is not None]
+            for label, chosen in a_few_of_each(images.labels, SHEET_PER_CLASS, SHEET_CLASSES).items()}
+    save_image_grid(rows, path, title)
+
+
+def _tile(path: Path) -> np.ndarray | None:
+    try:
+        return np.asarray(ImageOps.fit(open_rgb(path), (SHEET_TILE, SHEET_TILE)))
+    except IMAGE_ERRORS:
+        return None

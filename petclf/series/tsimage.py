@@ -24,7 +24,7 @@ import numpy as np
 from petclf import console, inputs
 from petclf.atomic import atomic_dir
 from petclf.errors import DataError, UsageError
-from petclf.plots import save_image_grid
+from petclf.plots import a_few_of_each, save_image_grid
 from petclf.series import fields, gaf
 from petclf.series.fields import Imaging
 from petclf.series.readers import SeriesSet
@@ -137,12 +137,7 @@ def _write_preview(series: SeriesSet, imaging: Imaging, lut, path: Path) -> None
     import torch
 
     labels = series.labels or ["(unlabelled)"] * len(series.X)
-    picks: dict[str, list[int]] = {}
-    for row, label in enumerate(labels):
-        rows = picks.setdefault(label, []) if len(picks) < PREVIEW_MAX_CLASSES or label in picks else []
-        if len(rows) < PREVIEW_PER_CLASS * (1 if series.labels else 2):
-            rows.append(row)
-    picks = dict(sorted(picks.items()))
+    picks = a_few_of_each(labels, PREVIEW_PER_CLASS * (1 if series.labels else 2), PREVIEW_MAX_CLASSES)
     rows = [row for chosen in picks.values() for row in chosen]
     images = iter(imaging.draw(torch.from_numpy(series.X[rows]), lut).numpy())
     grid = {label: [next(images) for _ in chosen] for label, chosen in picks.items()}

@@ -16,7 +16,7 @@ def save_batch(learn, classes: list[str], mean: list[float], std: list[float], a
     import torch
 
     from petclf.model.stem import GafStem
-    from petclf.plots import save_image_grid
+    from petclf.plots import a_few_of_each, save_image_grid
     from petclf.series.augment import window_slice
 
     xb, yb = learn.dls.train.one_batch()
@@ -26,10 +26,8 @@ def save_batch(learn, classes: list[str], mean: list[float], std: list[float], a
             xb = stem(window_slice(xb) if augment else xb)
     shift, scale = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
     pixels = ((xb.detach().float().cpu() * scale + shift).clamp(0, 1) * 255).round().byte()
-    rows: dict[str, list] = {}
-    for image, label in zip(pixels.permute(0, 2, 3, 1).numpy(), yb.cpu().tolist()):
-        row = rows.setdefault(classes[label], []) if len(rows) < CLASSES or classes[label] in rows else None
-        if row is not None and len(row) < PER_CLASS:
-            row.append(image)
+    images = pixels.permute(0, 2, 3, 1).numpy()
+    picks = a_few_of_each([classes[label] for label in yb.cpu().tolist()], PER_CLASS, CLASSES)
+    rows = {label: [images[i] for i in chosen] for label, chosen in picks.items()}
     title = f"a training batch as the model sees it ({len(xb)} items, {'augmented' if augment else 'no augmentation'})"
-    save_image_grid(dict(sorted(rows.items())), path, title)
+    save_image_grid(rows, path, title)
