@@ -9,6 +9,7 @@ which is all a 32 x 32 perceptual hash needs.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,8 +47,7 @@ def check_images(images: LabelledImages, source: str, workers: int | None = None
     names = images.names
     found = findings(names, images.labels, images.valid, groups_of([s.digest for s in seen]),
                      [[hashed[i] for i in group] for group in near])
-    sizes = [s.size for s in seen]
-    return Report(source, "images", class_counts(images.labels, images.valid), _shapes(sizes, seen),
+    return Report(source, "images", class_counts(images.labels, images.valid), _shapes(seen),
                   [str(p) for p in images.unreadable], images.skipped, **found)
 
 
@@ -63,14 +63,12 @@ def _look(path: Path) -> _Seen:
     return _Seen(size, mode, digest, phash)
 
 
-def _shapes(sizes: list[tuple[int, int]], seen: list[_Seen]) -> dict:
-    widths, heights = zip(*sizes)
-    modes: dict[str, int] = {}
-    for s in seen:
-        modes[s.mode] = modes.get(s.mode, 0) + 1
+def _shapes(seen: list[_Seen]) -> dict:
+    widths, heights = zip(*(s.size for s in seen))
+    modes = Counter(s.mode for s in seen)
     return {"width": {"min": min(widths), "median": int(np.median(widths)), "max": max(widths)},
             "height": {"min": min(heights), "median": int(np.median(heights)), "max": max(heights)},
-            "modes": dict(sorted(modes.items(), key=lambda kv: -kv[1]))}
+            "modes": dict(modes.most_common())}
 
 
 def save_sheet(images: LabelledImages, path: Path, title: str) -> None:
