@@ -9,8 +9,8 @@ which is all a 32 x 32 perceptual hash needs.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
