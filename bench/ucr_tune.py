@@ -42,7 +42,8 @@ def splits(name: str, folds: int, seeds: list[int], folder: Path) -> list[tuple[
     from ucr import load, write_series
 
     X, _, y, _ = load(name)
-    y = np.asarray(y)
+    # "c" + label: PigCVP's halves hold one series a class, whose numbers train refuses as IDs
+    y = np.asarray([f"c{label}" for label in y])
     if folds:
         parts = StratifiedKFold(folds, shuffle=True, random_state=seeds[0]).split(X, y)
         labelled = [(fit, held, fold) for fold, (fit, held) in enumerate(parts)]

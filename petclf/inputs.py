@@ -22,6 +22,7 @@ class Defaults:
     lr: float | None  # None: the learning-rate finder's valley suggestion
     augment: bool = True
     lr_mult: float = 100  # fine_tune's: the body trains at lr / lr_mult, the head at lr
+    method: str = "gadf"  # series only: how each becomes an image (series/fields.py)
 
 
 IMAGES = Defaults(size=224, epochs=1, bs=64, lr=None)  # fast.ai chapter 1
@@ -34,6 +35,9 @@ THUMBNAILS = Defaults(size=64, epochs=20, bs=16, lr=1e-2, augment=False, lr_mult
 THUMBNAIL_SIDE = 64
 # Chosen on validation splits of UCR training files, never on their test files (README, "Time series").
 SERIES = Defaults(size=128, epochs=30, bs=8, lr=1e-2)
+# A ridge member (--member ridge) of series: three views of each series, pooled apart at the body's
+# middle levels, at 224 px; chosen on held-out halves of UCR training files (bench/results/ucr-probe.md).
+SERIES_RIDGE = Defaults(size=224, epochs=0, bs=SERIES.bs, lr=None, augment=False, method="seg,rp,gadf")
 # Images petclf tsimage wrote (its manifest says so): fields of series, trained as series are, less
 # the window slicing they cannot have; fastai's photo augmentation (flips, rotations) would give
 # another field, of no series.

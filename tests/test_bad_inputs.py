@@ -170,7 +170,7 @@ CASES = {
     "npz without X": (["tsimage", "{D}/noX.npz", "{out}"], 1, "{D}/noX.npz: no array named 'X' (found: y)"),
     ".ts without @data": (["tsimage", "{D}/nodata.ts", "{out}"], 1, "{D}/nodata.ts: no @data section"),
     "size below 2": (["tsimage", "{train}", "{out}", "--size", "1"], 2, "--size must be at least 2 (got 1)"),
-    "unknown method": (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "--method must be one of gadf, gasf, mtf, rp, seg, or three of them joined with '+'"),
+    "unknown method": (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "--method must be one of gadf, gasf, mtf, rp, seg, three of them joined with '+'"),
     "a stack of two fields": (["train", "{train}", "--method", "gasf+gadf", "--out", "{out}"], 2, "--method must be one of"),
     "missing output argument": (["tsimage", "{train}"], 2, "Missing argument 'OUT_DIR'."),
     "unknown command": (["bogus"], 2, "No such command 'bogus'."),

@@ -154,8 +154,17 @@ def test_a_stack_of_three_fields_is_one_field_per_colour_channel(basic_motions):
     assert all(torch.equal(image[..., c], plane) for c, plane in enumerate(gray))
 
 
-@pytest.mark.parametrize("method", ["gadx", "gasf+gadf", "gasf+gadf+mtf+rp", "GADF", ""])
-def test_methods_are_one_field_or_three(method):
+def test_views_are_each_field_coloured_side_by_side(basic_motions):
+    x, lut = torch.from_numpy(basic_motions[0][:3]).float(), colormap_lut("viridis")
+    image = fields.series_images(x, "seg,rp,gadf", 16, lut)
+    assert image.shape == (3, 32, 3 * 48, 3)  # each view 6 channels tiled 2 x 3
+    assert torch.equal(image, torch.cat([fields.series_images(x, name, 16, lut) for name in ("seg", "rp", "gadf")], 2))
+    assert fields.Imaging("seg,rp,gadf", 16).views == 3 and not fields.stacked("seg,rp,gadf")
+
+
+@pytest.mark.parametrize("method", ["gadx", "gasf+gadf", "gasf+gadf+mtf+rp", "GADF", "", "seg,", "seg,rp+gadf+mtf",
+                                    "seg,gadx"])
+def test_methods_are_one_field_three_or_views(method):
     with pytest.raises(UsageError, match=re.escape(f"(got {method!r})")):
         fields.check_method(method)
 

@@ -41,6 +41,7 @@ def test_a_ridge_ensemble_fits_in_seconds_and_is_an_ordinary_model_file(tmp_path
     assert metrics["accuracy"] >= 0.8  # GunPoint's out-of-fold accuracy from frozen features (0.9 seen)
     _, meta = read_model(tmp_path / "run")
     assert meta.net.head == "linear" and meta.members == 2
+    assert (meta.series.imaging.method, meta.net.levels, meta.net.views) == ("seg,rp,gadf", [1, 2, 3], 3)
     assert not meta.series.windows  # fitted on whole series: predicted without test-time windows
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert history[0].startswith("member,epoch,phase") and all(",ridge," in row for row in history[1:])
@@ -53,5 +54,17 @@ def test_a_ridge_ensemble_fits_in_seconds_and_is_an_ordinary_model_file(tmp_path
     assert probs[0] == probs[1]  # the default for a ridge model is --no-tta
     labels = [[p["label"] for p in json.loads(r.stdout)["predictions"]] for r in (predicted, onnx)]
     assert labels[0] == labels[1]
+    _explains_each_view(tmp_path / "run")
     more = run("train", "--resume", tmp_path / "run", "--epochs", "2")
     assert more.exit_code == 2 and "a ridge run is fitted, not trained: it has no epochs to add" in more.stderr
+
+
+def _explains_each_view(run_folder):
+    """Grad-CAM of a model whose body takes the views apart: one map over the three views."""
+    from petclf.evaluate.explain import explain
+    from petclf.predict import load_classifier
+    from petclf.series.readers import read_series
+
+    series = read_series(GUNPOINT / "GunPoint_TEST.tsv")
+    found = explain(load_classifier(run_folder, input="series"), series.X[:2])
+    assert found.cams.shape == found.images.shape[:3] == (2, 64, 3 * 64)

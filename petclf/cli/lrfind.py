@@ -50,7 +50,7 @@ def lr_find(
     csv: CsvLabels = None,
     old_csv: OldCsvLabels = None,
     label_col: LabelCol = "0",
-    method: GafMethod = "gadf",
+    method: GafMethod = None,
     scaling: GafScaling = Scaling.series,
     colormap: Colormap = "viridis",
     seed: Seed = 42,

@@ -40,11 +40,12 @@ def one_format(**chosen: bool) -> None:
         raise UsageError(f"{' and '.join(given)} print different formats: choose one")
 
 
-GafMethod = Annotated[str, typer.Option(help=(
+GafMethod = Annotated[Optional[str], typer.Option(show_default=False, help=(
     "How a series becomes an image: one field coloured with --colormap, gadf or gasf (Gramian angular "
     "difference or summation field), mtf (Markov transition field), rp (recurrence plot) or seg (the series "
-    "itself cut into sqrt(length) segments stacked as rows: every value of a long series kept); or three "
-    "joined with '+' as the red, green and blue channels, e.g. gasf+gadf+mtf."))]
+    "itself cut into sqrt(length) segments stacked as rows: every value of a long series kept); three "
+    "joined with '+' as the red, green and blue channels, e.g. gasf+gadf+mtf; or several joined with ',' as "
+    "views side by side, e.g. seg,rp,gadf. \\[default: gadf; seg,rp,gadf with --member ridge]"))]
 
 
 class Scaling(str, Enum):

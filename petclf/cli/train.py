@@ -129,7 +129,7 @@ def train(
     csv: CsvLabels = None,
     old_csv: OldCsvLabels = None,
     label_col: LabelCol = "0",
-    method: GafMethod = "gadf",
+    method: GafMethod = None,
     scaling: GafScaling = Scaling.series,
     colormap: Colormap = "viridis",
     seed: Seed = 42,

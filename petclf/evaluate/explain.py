@@ -105,6 +105,8 @@ def _grad_cam(net, x, chosen: list[int]) -> tuple[np.ndarray, str, tuple[int, in
         handle.remove()
     features, grads = features.detach().float(), grads.float()
     cam = F.relu((grads.mean((2, 3), keepdim=True) * features).sum(1, keepdim=True))
+    views = getattr(body, "views", 1)  # a LevelPool body ran each view as an item of its own
+    cam = cam.unflatten(0, (views, -1)).movedim(0, 3).flatten(3, 4)  # (V * B, 1, h, w) to (B, 1, h, V * w)
     cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
     cam = cam / cam.flatten(1).amax(1).clamp_min(1e-12)[:, None, None]
     return cam.cpu().numpy(), name, side
@@ -137,10 +139,12 @@ def cam_layer(body, image, finest: int = FINE_MAP) -> tuple[str, object, tuple[i
 
 
 def _stages(body) -> set[str]:
-    timm_model = getattr(body, "model", None)
-    info = getattr(timm_model, "feature_info", None)
+    inner = getattr(body, "model", None)  # TimmBody's or LevelPool's model; else a torchvision body itself
+    info = getattr(inner, "feature_info", None)
     if info:
         return {"", *(f"model.{entry['module']}" for entry in info)}
+    if inner is not None:
+        return {"", *(f"model.{name}" for name, _ in inner.named_children())}
     return {"", *(name for name, _ in body.named_children())}
 
 

@@ -96,12 +96,29 @@ def cut_index(backbone: nn.Module) -> int | None:
     raise UsageError(f"--arch {type(backbone).__name__}: no pooling layer to cut the classifier off at")
 
 
-def cut(backbone: nn.Module, index: int | None) -> nn.Module:
+def cut(backbone: nn.Module, index: int | None, levels: list[int] | None = None, views: int = 1) -> nn.Module:
+    """The body: what ``cut_index`` keeps, or, given ``levels``, the pooled features of those
+    levels (``LevelPool``: a ridge member's)."""
     from torch import nn
 
-    from petclf.model.layers import TimmBody
+    from petclf.model.layers import LevelPool, TimmBody
 
-    return TimmBody(backbone) if index is None else nn.Sequential(*list(backbone.children())[:index])
+    kept = backbone if index is None else nn.Sequential(*list(backbone.children())[:index])
+    if levels:
+        return LevelPool(kept, levels, views)
+    return TimmBody(kept) if index is None else kept
+
+
+def middle_levels(backbone: nn.Module, index: int | None, n_in: int = 3) -> list[int]:
+    """Every feature level but the first and the last (of five: 1, 2 and 3), which won on held-out
+    halves of UCR training files (bench/results/ucr-probe.md)."""
+    from torch import nn
+
+    from petclf.model.layers import feature_levels
+
+    kept = backbone if index is None else nn.Sequential(*list(backbone.children())[:index])
+    count = feature_levels(kept, n_in)
+    return list(range(1, count - 1)) if count > 2 else list(range(count))
 
 
 def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool, head: str = "mlp") -> nn.Sequential:
@@ -114,9 +131,9 @@ def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool, hea
     return nn.Sequential(body, made(n_features, n_classes, pool))
 
 
-def count_features(body: nn.Module, n_in: int = 3) -> tuple[int, bool]:
+def count_features(body: nn.Module, n_in: int = 3, views: int = 1) -> tuple[int, bool]:
     """Channels the body puts out, and whether they are a feature map that needs pooling:
-    timm says so itself; a torchvision body is run once on a 64 px input, as fastai does."""
+    timm says so itself; another body is run once on a 64 px input (a view), as fastai does."""
     import torch
 
     if hasattr(body, "needs_pool"):
@@ -124,6 +141,6 @@ def count_features(body: nn.Module, n_in: int = 3) -> tuple[int, bool]:
     was_training = body.training
     body.eval()
     with torch.no_grad():
-        out = body(torch.zeros(1, n_in, 64, 64))
+        out = body(torch.zeros(1, n_in, 64, 64 * views))
     body.train(was_training)
     return out.shape[1], out.dim() == 4

@@ -29,28 +29,33 @@ class NetSpec:
     pool: bool  # the body puts out a feature map (the head pools it)
     cut: int | None  # torchvision: children kept; timm: None (forward_features)
     n_in: int = 3
-    head: str = "mlp"  # fastai's head; "linear": pooling and one linear layer (a ridge member's)
+    head: str = "mlp"  # fastai's head; "linear": one linear layer (a ridge member's)
+    levels: list[int] | None = None  # the feature levels the body pools (LevelPool); None: its last output
+    views: int = 1  # images side by side in each input, which a LevelPool body takes one at a time
 
 
 HEADS = ("mlp", "linear")
 
 
 def build(arch: Arch, n_classes: int, backbone: nn.Module | None = None, n_in: int = 3,
-          head: str = "mlp") -> tuple[nn.Module, NetSpec]:
+          head: str = "mlp", views: int = 1) -> tuple[nn.Module, NetSpec]:
     """A new classifier: ``backbone`` (``weights.pretrained_backbone``; random when None), cut,
-    and a fresh head."""
+    and a fresh head. A linear head (a ridge member's) reads the body's middle feature levels,
+    pooled, of each of the input's ``views``."""
     if backbone is None:
         backbone = backbones.create_backbone(arch, n_in)
     index = backbones.cut_index(backbone)
-    body = backbones.cut(backbone, index)
-    n_features, pool = backbones.count_features(body, n_in)
-    spec = NetSpec(arch.name, arch.source, n_classes, n_features, pool, index, n_in, head)
+    levels = backbones.middle_levels(backbone, index, n_in) if head == "linear" else None
+    body = backbones.cut(backbone, index, levels, views)
+    n_features, pool = backbones.count_features(body, n_in, views if levels else 1)
+    spec = NetSpec(arch.name, arch.source, n_classes, n_features, pool, index, n_in, head, levels,
+                   views if levels else 1)
     return backbones.classifier(body, n_features, n_classes, pool, head), spec
 
 
 def rebuild(spec: NetSpec) -> nn.Module:
     backbone = backbones.create_backbone(Arch(spec.arch, spec.source), spec.n_in)
-    body = backbones.cut(backbone, spec.cut)
+    body = backbones.cut(backbone, spec.cut, spec.levels, spec.views)
     return backbones.classifier(body, spec.n_features, spec.n_classes, spec.pool, spec.head)
 
 

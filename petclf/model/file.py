@@ -102,6 +102,11 @@ def _check(meta: ModelMeta) -> None:
         raise ValueError("unknown network source")
     if meta.net.head not in HEADS:
         raise ValueError("unknown head")
+    levels = meta.net.levels
+    if not (levels is None or (isinstance(levels, list) and all(isinstance(k, int) and k >= 0 for k in levels))):
+        raise ValueError("levels must be a list of feature levels")
+    if not (isinstance(meta.net.views, int) and meta.net.views >= 1):
+        raise ValueError("views must be a positive integer")
     if meta.input not in INPUTS or (meta.input == "series") != (meta.series is not None):
         raise ValueError("input is neither images nor described series")
     if meta.series is not None:

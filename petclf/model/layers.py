@@ -21,6 +21,62 @@ class TimmBody(nn.Module):
         return self.model.forward_features(x) if self.needs_pool else self.model(x)
 
 
+class LevelPool(nn.Module):
+    """A backbone's feature maps at several of its feature levels (``levels``, numbered as
+    timm's ``feature_info``: one level per resolution), each max- and average-pooled, side by
+    side. A frozen pretrained body's middle levels describe a series image better than its last
+    (bench/results/ucr-probe.md; TiViT finds the same of a ViT's layers). An image of ``views``
+    drawn side by side (series/fields.py) goes through the backbone one view at a time, and
+    their features are joined."""
+
+    def __init__(self, model: nn.Module, levels: list[int], views: int = 1):
+        super().__init__()
+        self.model, self.levels, self.views = model, sorted(levels), views
+        self.ends = None if hasattr(model, "forward_intermediates") else level_ends(model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (B, C, H, V * W) to (V * B, C, H, W): the views one after another in the batch (no
+        # batch size in the arithmetic, so that an ONNX export takes any)
+        x = x.unflatten(3, (self.views, -1)).movedim(3, 0).flatten(0, 1)
+        pooled = torch.cat([torch.cat([m.amax((2, 3)), m.mean((2, 3))], 1) for m in self._maps(x)], 1)
+        return pooled.unflatten(0, (self.views, -1)).movedim(0, 1).flatten(1)
+
+    def _maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if self.ends is None:  # timm
+            return self.model.forward_intermediates(x, indices=self.levels, intermediates_only=True, stop_early=True)
+        wanted, maps = [self.ends[level] for level in self.levels], []
+        for index, child in enumerate(self.model[:wanted[-1] + 1]):
+            x = child(x)
+            if index in wanted:
+                maps.append(x)
+        return maps
+
+
+def feature_levels(model: nn.Module, n_in: int = 3) -> int:
+    """How many feature levels ``model`` has: timm's ``feature_info``, else the resolutions of a
+    torchvision body's children."""
+    info = getattr(model, "feature_info", None)
+    return len(info) if info else len(level_ends(model, n_in))
+
+
+def level_ends(body: nn.Sequential, n_in: int = 3) -> list[int]:
+    """The last child of a torchvision body at each resolution, found by running a 64 px input
+    through it (conv1 ... layer4 of a ResNet: relu, layer1, layer2, layer3, layer4)."""
+    was_training, sides, ends = body.training, [], []
+    x = torch.zeros(1, n_in, 64, 64)
+    body.eval()
+    with torch.no_grad():
+        for index, child in enumerate(body):
+            x = child(x)
+            if sides and x.shape[-1] == sides[-1]:
+                ends[-1] = index
+            else:
+                sides.append(x.shape[-1])
+                ends.append(index)
+    body.train(was_training)
+    return ends
+
+
 class ConcatPool(nn.Module):
     """fastai's AdaptiveConcatPool2d: max and average pooling side by side (max first)."""
 
@@ -48,8 +104,9 @@ def create_head(n_features: int, n_classes: int, pool: bool = True, dropout: flo
 
 
 def linear_head(n_features: int, n_classes: int, pool: bool = True) -> nn.Sequential:
-    """Pooling and one linear layer with a bias: the head of a ridge member (training/ridge.py),
-    whose weights are a ridge classifier's fitted on the frozen body's pooled features."""
+    """One linear layer with a bias (after pooling, for a body that does not pool): the head of
+    a ridge member (training/ridge.py), whose weights are a ridge classifier's fitted on the
+    frozen body's pooled features."""
     width = n_features * 2 if pool else n_features
     return nn.Sequential(*([ConcatPool(), nn.Flatten()] if pool else []), nn.Linear(width, n_classes))
 

@@ -15,9 +15,11 @@ Fields, each an N x N picture of a series brought to N points, with values in [-
   field of N points averages a long series down to N: a 2,000-point series keeps every value in
   its 45 x 45 grid, where a 128-point GAF keeps window means of 16.
 
-A method is one field (``gadf``, coloured with a colormap) or three joined with ``+``
+A method is one field (``gadf``, coloured with a colormap), three joined with ``+``
 (``gasf+gadf+mtf``: red, green, blue), the stack fast.ai forum experiments found best on
-OliveOil. Everything is torch, on the series' device, so the model's stem, ``tsimage`` and
+OliveOil, or several fields joined with ``,`` (``seg,rp,gadf``): views, each coloured, drawn side
+by side. A ridge member's body pools each view apart (model/layers.py ``LevelPool``): three views
+of a series give it three times the features of one. Everything is torch, on the series' device, so the model's stem, ``tsimage`` and
 the preview all draw the same pixels with this one function, as one ``Imaging`` describes them.
 """
 
@@ -42,7 +44,7 @@ class Imaging:
     """How a series becomes an image: the one description ``tsimage`` draws with, a model's
     stem draws with, and the model file stores (model/file.py)."""
 
-    method: str = "gadf"  # a field ("gadf", "gasf", "mtf", "rp", "seg") or three joined by "+"
+    method: str = "gadf"  # a field ("gadf", "gasf", "mtf", "rp", "seg"), three joined by "+", or views joined by ","
     size: int = 128  # side of each channel's field
     colormap: str = gaf.DEFAULT_COLORMAP  # of one field; a stack's three fields are red, green, blue
     scaling: str = "series"  # each series min-max scaled on its own; "dataset": by low and high
@@ -70,17 +72,30 @@ class Imaging:
         return series_images(x, self.method, self.size, lut, self.bounds())
 
     def describe(self) -> str:
-        colours = self.colormap if len(check_method(self.method)) == 1 else "as red, green, blue"
+        colours = "as red, green, blue" if stacked(self.method) else self.colormap
         return f"{self.method.upper()} {self.size}px, {colours}"
+
+    @property
+    def views(self) -> int:
+        """Images side by side in one drawing."""
+        return len(self.method.split(","))
 
 
 def check_method(method: str) -> tuple[str, ...]:
-    """The fields of ``method``: one name, or three joined with '+'."""
-    names = tuple(method.split("+"))
-    if len(names) not in (1, 3) or not all(name in FIELDS for name in names):
-        raise UsageError(f"--method must be one of {', '.join(FIELDS)}, or three of them joined with '+' "
-                         f"as the image's red, green and blue, e.g. gasf+gadf+mtf (got {method!r})")
+    """The fields of ``method``: one name, three joined with '+', or views joined with ','."""
+    views, stack = method.split(","), method.split("+")
+    names = tuple(views if len(views) > 1 else stack)
+    if len(stack) not in (1, 3) or not all(name in FIELDS for name in names):
+        raise UsageError(f"--method must be one of {', '.join(FIELDS)}, three of them joined with '+' as the "
+                         f"image's red, green and blue (gasf+gadf+mtf), or several joined with ',' as views "
+                         f"side by side (seg,rp,gadf) (got {method!r})")
     return names
+
+
+def stacked(method: str) -> bool:
+    """Whether ``method`` draws three fields as the colour channels of one image (else each is coloured)."""
+    check_method(method)
+    return "+" in method
 
 
 def field(x: torch.Tensor, name: str, size: int, bounds=None) -> torch.Tensor:
@@ -148,16 +163,24 @@ def _mtf(x: torch.Tensor, size: int, n_bins: int) -> torch.Tensor:
 
 def series_images(x: torch.Tensor, method: str, size: int, lut: torch.Tensor, bounds=None) -> torch.Tensor:
     """Series ``(n, C, L)`` as uint8 RGB images ``(n, H, W, 3)``: one field coloured by ``lut``,
-    or three as the colour channels; several series channels tiled (``gaf.mosaic``)."""
+    or three as the colour channels; several series channels tiled (``gaf.mosaic``); views side
+    by side, left to right."""
+    import torch
+
+    if "," in method:
+        return torch.cat([series_images(x, view, size, lut, bounds) for view in method.split(",")], dim=2)
     fields = series_fields(x, method, size, bounds)
-    if len(check_method(method)) == 1:
+    if not stacked(method):
         return gaf.to_rgb(fields, lut)
     return gaf.mosaic(gaf.to_levels(fields).movedim(1, -1))  # (n, 3, C, N, N) -> (n, C, N, N, 3)
 
 
 def series_fields(x: torch.Tensor, method: str, size: int, bounds=None) -> torch.Tensor:
-    """The float32 fields themselves: ``(n, C, N, N)`` for one field, ``(n, 3, C, N, N)`` for a stack."""
+    """The float32 fields themselves: ``(n, C, N, N)`` for one field, ``(n, 3, C, N, N)`` for a
+    stack, ``(n, C, N, V * N)`` for V views side by side."""
     import torch
 
     fields = [field(x, name, size, bounds) for name in check_method(method)]
+    if "," in method:
+        return torch.cat(fields, dim=-1)
     return fields[0] if len(fields) == 1 else torch.stack(fields, 1)

@@ -141,5 +141,5 @@ def _write_preview(series: SeriesSet, imaging: Imaging, lut, path: Path) -> None
     rows = [row for chosen in picks.values() for row in chosen]
     images = iter(imaging.draw(torch.from_numpy(series.X[rows]), lut).numpy())
     grid = {label: [next(images) for _ in chosen] for label, chosen in picks.items()}
-    one_field = len(fields.check_method(imaging.method)) == 1
+    one_field = not fields.stacked(imaging.method)
     save_image_grid(grid, path, f"{series.source.name}: {imaging.describe()}", colorbar=lut.numpy() if one_field else None)

@@ -25,7 +25,7 @@ class Images:
     name = "images"
     item = "file"  # what names one of them in a table
 
-    def defaults(self, images: LabelledImages) -> inputs.Defaults:
+    def defaults(self, images: LabelledImages, member: str = "fine-tune") -> inputs.Defaults:
         return self._defaults(images)[0]
 
     def default_source(self, images: LabelledImages) -> str:
@@ -72,19 +72,20 @@ class Series:
     name = "series"
     item = "series"
 
-    def defaults(self, series: LabelledSeries) -> inputs.Defaults:
-        return inputs.SERIES
+    def defaults(self, series: LabelledSeries, member: str = "fine-tune") -> inputs.Defaults:
+        return inputs.SERIES_RIDGE if member == "ridge" else inputs.SERIES
 
     def default_source(self, series: LabelledSeries) -> str:
         return f"default for {self.name}"
 
     def tiles(self, series: LabelledSeries, options: TrainOptions) -> tuple[int, int]:
-        """The mosaic of one field per channel, once the options are known to draw."""
+        """The mosaic of one field per channel (of each view), once the options are known to draw."""
         from petclf.series import fields, gaf
 
         fields.check_method(options.method)
         gaf.check_scaling(options.scaling)
-        return gaf.mosaic_shape(series.X.shape[1])
+        rows, cols = gaf.mosaic_shape(series.X.shape[1])
+        return rows, cols * len(options.method.split(","))
 
     def model_input(self, series: LabelledSeries, options: TrainOptions, scaled_on: list[int] | None) -> dict:
         """The ModelMeta fields that say what the model reads. Dataset scaling takes its bounds

@@ -35,7 +35,7 @@ class TrainOptions:
     precision: str = "auto"
     workers: int = 0
     lr_find_iters: int = 100
-    method: str = "gadf"  # series only: how each series becomes an image
+    method: str | None = None  # series only: how each series becomes an image; None: the default for the member
     colormap: str = DEFAULT_COLORMAP
     scaling: str = "series"  # or "dataset": the training series' min and max per channel
     folds: int | None = None  # members of a cross-validated ensemble; None: inputs.ENSEMBLE_FOLDS if small
@@ -78,9 +78,9 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
 
     kind = kind_of(data)
     check_member(options, kind.name)
-    base = kind.defaults(data)
+    base = kind.defaults(data, options.member)
     unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
-    tiles = kind.tiles(data, options)
+    tiles = kind.tiles(data, replace(options, **unset))
     check_balance(options.balance)
     fixed = fixed_size(find_arch(options.arch), options.size, tiles)
     if fixed:
