@@ -135,6 +135,30 @@ def save_history(histories: list[list[dict]], best_epochs: list[int], path: Path
     _save(fig, path)
 
 
+def save_reliability(before: list[dict], after: list[dict], quality: dict[str, dict], path: Path,
+                     items: str = "held-out items") -> None:
+    """A reliability diagram (``calibration.reliability``'s bins): accuracy against confidence,
+    before and after calibration, the diagonal being a model whose 0.9 is right 9 times in 10;
+    each point's count beside it, and a bar of the counts below."""
+    plt = _pyplot()
+    fig, (ax, counts) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True, height_ratios=(3, 1),
+                                     layout="constrained")
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="perfectly calibrated")
+    for bins, name, colour in ((before, "before", "C3"), (after, "after", "C0")):
+        ece = quality[name]["ece"]
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", color=colour,
+                label=f"{name} calibration (ECE {ece:.3f})")
+    for b in after:
+        ax.annotate(str(b["count"]), (b["confidence"], b["accuracy"]), textcoords="offset points", xytext=(4, -10),
+                    fontsize=7, color="C0")
+    ax.set(ylabel="accuracy", title=f"reliability: {items}", xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.legend(fontsize=8, loc="upper left")
+    width = after[0]["high"] - after[0]["low"] if after else 1
+    counts.bar([b["low"] for b in after], [b["count"] for b in after], width=width, align="edge", color="C0")
+    counts.set(xlabel="confidence (the top probability)", ylabel="items")
+    _save(fig, path)
+
+
 def save_confusion_matrix(matrix: np.ndarray, classes: list[str], path: Path, normalised: bool = False) -> None:
     """Counts of true (rows) against predicted (columns) labels; with ``normalised``, beside them
     each row divided by its total (the recall of each class on the diagonal), which shows a

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from petclf import calibration
 from petclf.errors import DataError, UsageError
 from petclf.images.data import IMAGE_ERRORS, hidden, image_suffixes, open_rgb
 from petclf.model.file import ModelMeta
@@ -41,6 +42,21 @@ class Classifier:
     probabilities: Callable[[np.ndarray], np.ndarray]  # a batch as read (uint8 NHWC pixels, or series)
     device: str  # where it runs: "cpu", "cuda:0"
     model: torch.nn.Module | None = None  # the torch module behind ``probabilities``; None for ONNX
+
+
+def set_thresholds(meta: ModelMeta, coverage: float, class_conditional: bool = False) -> np.ndarray:
+    """Each class's conformal threshold for prediction sets of ``coverage`` (calibration.py),
+    from the held-out scores the model file keeps; checked before anything is predicted."""
+    calibration.check_coverage(coverage)
+    if meta.calibration is None:
+        raise UsageError("this model file keeps no held-out scores (it was trained before petclf calibrated "
+                         "models): train it again to get prediction sets")
+    return calibration.thresholds(meta.calibration, coverage, len(meta.classes), class_conditional, meta.classes)
+
+
+def prediction_sets(meta: ModelMeta, probs: np.ndarray, limits: np.ndarray) -> list[list[str]]:
+    """Each item's prediction set, most probable class first (``set_thresholds``' ``limits``)."""
+    return [[meta.classes[c] for c in chosen] for chosen in calibration.prediction_sets(probs, limits)]
 
 
 @dataclass(frozen=True)

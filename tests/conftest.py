@@ -96,13 +96,15 @@ def write_images(folder: Path, names: list[str], size: int = 16, seed: int = 0) 
 
 
 def make_model(path: Path, length: int | None = None, classes: int = 2, weights_of: int | None = None,
-               channels: int = 1, method: str = "gadf", scaling: str = "series") -> Path:
+               channels: int = 1, method: str = "gadf", scaling: str = "series", calibrated: bool = True) -> Path:
     """A petclf model file with random resnet18 weights, made in a second: for tests of reading
     models and of inputs, not of predictions. ``length``: a series model (``channels``, ``method``
     at 16 px; ``scaling`` "dataset" between -2 and 2). ``weights_of``: weights for that many
-    classes under metadata that says ``classes``."""
+    classes under metadata that says ``classes``. ``calibrated``: held-out scores of 20 items, as a
+    model file has since petclf calibrates (else as an older file)."""
     from dataclasses import replace
 
+    from petclf.calibration import Calibration
     from petclf.model import build as network
     from petclf.model.backbones import Arch
     from petclf.model.file import ModelMeta, SeriesInput, save_model
@@ -114,7 +116,9 @@ def make_model(path: Path, length: int | None = None, classes: int = 2, weights_
     series = dict(input="series", series=SeriesInput(channels, length, Imaging(method, 16, "viridis", scaling, **bounds))
                   ) if length else {}
     meta = ModelMeta(net=spec, classes=[f"c{i}" for i in range(weights_of or classes)], image_size=32,
-                     mean=[0.5] * 3, std=[0.25] * 3, **series)
+                     mean=[0.5] * 3, std=[0.25] * 3, **series,
+                     calibration=Calibration(1.0, [k / 20 for k in range(20)], [k % classes for k in range(20)])
+                     if calibrated else None)
     if length:
         net = series_classifier(meta, net)
     if weights_of:

@@ -38,15 +38,21 @@ def test_top_losses_are_the_surest_mistakes_first():
 def test_evaluate_a_model_on_a_labelled_image_folder_writes_the_report(tmp_path):
     model = make_model(tmp_path / "m.safetensors", classes=2)
     write_images(tmp_path / "test", [f"c{c}/{i}.png" for c in (0, 1) for i in range(5)])
-    result = run("evaluate", model, tmp_path / "test", "--out", tmp_path / "report", "--json", "--top-k", "2")
+    result = run("evaluate", model, tmp_path / "test", "--out", tmp_path / "report", "--json", "--top-k", "2",
+                 "--coverage", "0.9")
     assert result.exit_code == 0, result.stderr
     found = json.loads(result.stdout)
     folder = tmp_path / "report"
     assert sorted(p.name for p in folder.iterdir()) == ["confusion_matrix.png", "per_class.csv", "predictions.csv",
-                                                         "report.json", "top_losses.png"]
+                                                         "reliability.png", "report.json", "top_losses.png"]
     assert found["items"] == 10 and found["top_k_accuracy"] == 1.0
+    assert set(found["calibration"]) == {"temperature", "before", "after"} and found["calibration"]["after"]["ece"] >= 0
     rows = list(csv.DictReader((folder / "predictions.csv").open()))
     assert [r["true_label"] for r in rows] == ["c0"] * 5 + ["c1"] * 5
+    sets = found["sets"]
+    assert sets["covered"] == np.mean([r["true_label"] in r["set"].split(";") for r in rows])
+    assert sets["mean_set_size"] == np.mean([len(r["set"].split(";")) for r in rows])
+    assert [c["class"] for c in sets["per_class"]] == ["c0", "c1"] and all(c["support"] == 5 for c in sets["per_class"])
     predicted = json.loads(run("predict", "image", model, tmp_path / "test", "--json").stdout)
     assert [r["label"] for r in rows] == [p["label"] for p in predicted]
     assert found["accuracy"] == np.mean([r["label"] == r["true_label"] for r in rows])

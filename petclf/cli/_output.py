@@ -20,6 +20,29 @@ def unsure(label: str, probability: float, min_confidence: float | None) -> str:
     return UNKNOWN if min_confidence is not None and probability < min_confidence else label
 
 
+def note_uncalibrated(meta, model: Path, quiet: bool) -> None:
+    """Say once that an old model file's probabilities are not calibrated."""
+    if meta.calibration is None and not quiet:
+        console.note(f"{model}: trained before petclf calibrated its models: its probabilities are the network's "
+                     "own (train again for calibrated ones and prediction sets)")
+
+
+def conformal_limits(meta, coverage: float | None, class_conditional: bool):
+    """The conformal thresholds for --coverage (None without it)."""
+    from petclf.errors import UsageError
+    from petclf.predict import set_thresholds
+
+    if coverage is None:
+        if class_conditional:
+            raise UsageError("--class-conditional goes with --coverage P")
+        return None
+    return set_thresholds(meta, coverage, class_conditional)
+
+
+def set_column(coverage: float) -> str:
+    return f"set ({coverage:.0%})"
+
+
 def emit(rows: list[dict], table: Callable[[], None], as_json: bool, as_csv: bool, out: Path | None,
          document: Any = None) -> None:
     """Print ``rows`` (one dict per prediction) as ``table()``, JSON or CSV, and write them to
@@ -41,7 +64,7 @@ def emit(rows: list[dict], table: Callable[[], None], as_json: bool, as_csv: boo
 def csv_text(rows: list[dict]) -> str:
     """Rows as CSV with a header of every key any row has; a list of top classes becomes
     columns label_1, probability_1, label_2, ... (the model's guesses, also where the label is
-    "unknown")."""
+    "unknown"); a prediction set, its labels joined by ';'."""
     flat = [_flat(row) for row in rows]
     header = list(dict.fromkeys(key for row in flat for key in row))
     text = io.StringIO()
@@ -53,7 +76,7 @@ def csv_text(rows: list[dict]) -> str:
 
 def _flat(row: dict) -> dict:
     top = row.get("top") or []
-    rest = {key: value for key, value in row.items() if key != "top"}
+    rest = {key: ";".join(value) if key == "set" else value for key, value in row.items() if key != "top"}
     for rank, guess in enumerate(top if len(top) > 1 or row.get("label") == UNKNOWN else [], start=1):
         rest.update({f"label_{rank}": guess["label"], f"probability_{rank}": guess["probability"]})
     return rest

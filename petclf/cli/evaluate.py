@@ -10,6 +10,8 @@ from petclf import console, inputs
 from petclf.cli._app import app
 from petclf.cli.options import (
     Batch,
+    ClassConditional,
+    Coverage,
     CsvLabels,
     Device,
     Json,
@@ -49,6 +51,8 @@ def evaluate(
         "and images]."))] = None,
     bs: Batch = 64,
     device: Device = "auto",
+    coverage: Coverage = None,
+    class_conditional: ClassConditional = False,
     out: Annotated[Optional[Path], typer.Option(help="Folder for the report \\[default: evaluations/<date-time>].",
                                                 show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty report folder.")] = False,
@@ -59,22 +63,27 @@ def evaluate(
 ) -> None:
     """Measure a model on labelled data it never trained on: accuracy, top-k accuracy, and precision, recall and F1 for each class.
 
-    --json prints everything, --csv-report the per-class table. The report folder gets report.json (everything printed), per_class.csv, predictions.csv (each item with its loss), confusion_matrix.png (counts, and each row as a share of its class) and top_losses.png (the items the model got most wrong: for series, the image the model saw and the curve). Works with model files, ensembles and ONNX exports.
+    It also measures how far the probabilities can be trusted: expected calibration error, log loss and Brier score, before and after the calibration the model keeps; with --coverage P, how often the prediction sets hold the true label (P is promised) and how large they are, over all items and per class.
+
+    --json prints everything, --csv-report the per-class table. The report folder gets report.json (everything printed), per_class.csv, predictions.csv (each item with its loss, and its set), confusion_matrix.png (counts, and each row as a share of its class), reliability.png (accuracy against confidence) and top_losses.png (the items the model got most wrong: for series, the image the model saw and the curve). Works with model files, ensembles and ONNX exports.
     """
     from petclf.atomic import atomic_dir
-    from petclf.cli._output import csv_text
+    from petclf.cli._output import conformal_limits, csv_text, note_uncalibrated
     from petclf.evaluate.report import class_rows
     from petclf.predict import load_classifier
 
     one_format(**{"--json": json_, "--csv-report": csv_report})
     kind = "series" if inputs.is_series_file(data) else "image"
     classifier = load_classifier(model, device, input=kind)
+    limits = conformal_limits(classifier.meta, coverage, class_conditional)
+    note_uncalibrated(classifier.meta, model, quiet or json_ or csv_report)
     if tta is None:
         tta = kind == "series" and classifier.meta.series.windows
     folder = out or Path("evaluations") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with atomic_dir(folder, overwrite=overwrite) as tmp:
         summary = _evaluate(classifier, {"model": str(model), "data": str(data), "tta": tta}, kind,
-                            (label_re, pets, csv or old_csv, label_col), bs, top_k, tmp, quiet or json_ or csv_report)
+                            (label_re, pets, csv or old_csv, label_col), bs, top_k, tmp, quiet or json_ or csv_report,
+                            (limits, coverage))
     if json_:
         console.print_json({"folder": str(folder), **summary})
         return
@@ -87,11 +96,19 @@ def evaluate(
     items = "series" if kind == "series" else "images"
     console.result(f"accuracy {summary['accuracy']:.4f} of {summary['items']} {items}, "
                    f"top-{summary['top_k']} accuracy {summary['top_k_accuracy']:.4f}")
+    quality = summary["calibration"]
+    console.result(f"calibration error (ECE) {quality['after']['ece']:.4f}, log loss {quality['after']['nll']:.4f}, "
+                   f"Brier {quality['after']['brier']:.4f} (uncalibrated: {quality['before']['ece']:.4f}, "
+                   f"{quality['before']['nll']:.4f}, {quality['before']['brier']:.4f})")
+    if "sets" in summary:
+        sets = summary["sets"]
+        console.result(f"prediction sets at {coverage:g}: {sets['covered']:.4f} hold the true label, "
+                       f"{sets['mean_set_size']:.2f} classes on average")
     console.result(f"report folder: {folder}")
 
 
 def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k: int, folder: Path,
-              quiet: bool) -> dict:
+              quiet: bool, conformal: tuple) -> dict:
     """Predict every labelled item of ``given["data"]`` and write the report into ``folder``."""
     from petclf.evaluate import report as ev
 
@@ -115,6 +132,11 @@ def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k:
         with console.progress("evaluate", total=len(images.files), unit="images", quiet=quiet) as advance:
             evaluation = ev.evaluate_images(classifier, images, bs, tta, advance)
         panels = ev.image_panels(evaluation, classifier.meta.image_size)
-    summary = {**given, **ev.report(evaluation, top_k)}
-    ev.write_report(evaluation, summary, folder, panels)
+    quality, bins = ev.calibration_report(evaluation, classifier.meta.temperature)
+    summary = {**given, **ev.report(evaluation, top_k), "calibration": quality}
+    limits, coverage = conformal
+    sets = None
+    if limits is not None:
+        summary["sets"], sets = ev.coverage_report(evaluation, classifier.meta, limits, coverage)
+    ev.write_report(evaluation, summary, folder, panels, bins, sets)
     return summary

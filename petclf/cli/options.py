@@ -93,7 +93,14 @@ ModelPath = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False,
 ModelOrExport = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False, help=(
     "A run folder, its model.safetensors, or an .onnx file from petclf export."))]
 MinConfidence = Annotated[Optional[float], typer.Option(callback=within(0, 1), show_default=False, help=(
-    "Give the label 'unknown' where the model's probability is below this (the top classes stay as they are)."))]
+    "Give the label 'unknown' where the model's probability, calibrated on its held-out items, is below this "
+    "(the top classes stay as they are)."))]
+Coverage = Annotated[Optional[float], typer.Option(metavar="P", show_default=False, help=(
+    "Also give each item a prediction set: the classes that hold the true one with probability at least P, "
+    "e.g. 0.9 (split conformal on the model's held-out predictions; a larger set means a less certain item)."))]
+ClassConditional = Annotated[bool, typer.Option("--class-conditional", help=(
+    "With --coverage: hold P within every class, not only over all items (for imbalanced classes; needs "
+    "P/(1-P) held-out items of each class)."))]
 AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then one row per prediction) "
                                                    "instead of a table.")]
 OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_default=False, help=(

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from petclf import calibration
 from petclf.images.data import LabelledImages
 from petclf.metrics import score
-from petclf.predict import Classifier, predict_images, predict_series
+from petclf.predict import Classifier, predict_images, predict_series, prediction_sets
 from petclf.series.readers import SeriesSet
 
 
@@ -80,6 +81,37 @@ def report(evaluation: Evaluation, k: int = 5) -> dict:
             "confusion_matrix": {"classes": scored.classes, "counts": scored.matrix}}
 
 
+def calibration_report(evaluation: Evaluation, temperature: float) -> tuple[dict, dict]:
+    """ECE, NLL and Brier score before and after the model's calibration (its ``temperature``:
+    ``predict`` gives the probabilities after), and the reliability diagram's bins of each,
+    over the items whose label the model knows."""
+    known, labels = _known(evaluation)
+    after = evaluation.probs[known]
+    before = calibration.scaled(after, 1 / temperature)
+    bins = {"before": calibration.reliability(before, labels), "after": calibration.reliability(after, labels)}
+    return ({"temperature": temperature, "before": calibration.quality(before, labels),
+             "after": calibration.quality(after, labels)}, bins)
+
+
+def coverage_report(evaluation: Evaluation, meta, limits: np.ndarray, coverage: float) -> tuple[dict, list[list[str]]]:
+    """How often the prediction sets (``limits``: ``predict.set_thresholds``) hold the true label,
+    and how large they are, over all items and per class; and the sets."""
+    sets = prediction_sets(meta, evaluation.probs, limits)
+    held = np.array([t in chosen for t, chosen in zip(evaluation.true, sets)])
+    sizes = np.array([len(chosen) for chosen in sets])
+    true = np.array(evaluation.true)
+    per_class = [{"class": c, "coverage": float(held[true == c].mean()), "mean_set_size": float(sizes[true == c].mean()),
+                  "support": int((true == c).sum())} for c in dict.fromkeys(evaluation.true)]
+    return {"coverage": coverage, "covered": float(held.mean()), "mean_set_size": float(sizes.mean()),
+            "per_class": per_class}, sets
+
+
+def _known(evaluation: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+    at = {label: i for i, label in enumerate(evaluation.classes)}
+    known = np.array([t in at for t in evaluation.true])
+    return known, np.array([at[t] for t in evaluation.true if t in at], dtype=int)
+
+
 def top_losses(evaluation: Evaluation, n: int) -> list[int]:
     """The ``n`` items the model got most wrong (highest loss first)."""
     return [int(i) for i in np.argsort(-evaluation.losses, kind="stable")[:n]]
@@ -132,15 +164,22 @@ def predictions_table(evaluation: Evaluation) -> list[dict]:
                                                evaluation.true, evaluation.losses)]
 
 
-def write_report(evaluation: Evaluation, summary: dict, folder: Path, panels: list[dict]) -> None:
-    """The evaluation folder: report.json, per_class.csv, predictions.csv, confusion_matrix.png
-    (counts and row-normalised) and top_losses.png (``panels``, as ``plots.save_top_losses``)."""
+def write_report(evaluation: Evaluation, summary: dict, folder: Path, panels: list[dict], bins: dict,
+                 sets: list[list[str]] | None = None) -> None:
+    """The evaluation folder: report.json, per_class.csv, predictions.csv (with each prediction
+    set), confusion_matrix.png (counts and row-normalised), top_losses.png (``panels``, as
+    ``plots.save_top_losses``) and reliability.png (``bins``: ``calibration_report``'s)."""
     from petclf import plots
     from petclf.atomic import write_csv, write_json
 
     write_json(folder / "report.json", summary)
     write_csv(folder / "per_class.csv", class_rows(summary))
-    write_csv(folder / "predictions.csv", predictions_table(evaluation))
+    rows = predictions_table(evaluation)
+    for row, chosen in zip(rows, sets or []):
+        row["set"] = ";".join(chosen)
+    write_csv(folder / "predictions.csv", rows)
+    plots.save_reliability(bins["before"], bins["after"], summary["calibration"], folder / "reliability.png",
+                           f"{Path(summary['data']).name}, {len(evaluation.true)} items")
     matrix = summary["confusion_matrix"]
     plots.save_confusion_matrix(np.array(matrix["counts"]), matrix["classes"], folder / "confusion_matrix.png",
                                 normalised=True)

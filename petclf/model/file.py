@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from petclf.atomic import atomic_file
+from petclf.calibration import Calibration
 from petclf.errors import DataError, UsageError
 from petclf.model.build import HEADS, NetSpec
 from petclf.series.fields import Imaging
@@ -69,10 +70,16 @@ class ModelMeta:
     series: SeriesInput | None = None
     members: int = 1  # a cross-validated ensemble's models; their weights are under "members.K."
     versions: dict[str, str] = field(default_factory=dict)
+    calibration: Calibration | None = None  # None: a model file from before petclf calibrated
     format: str = FORMAT
 
+    @property
+    def temperature(self) -> float:
+        return self.calibration.temperature if self.calibration else 1.0
+
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "series": self.series and self.series.to_dict()})
+        return json.dumps({**asdict(self), "series": self.series and self.series.to_dict(),
+                           "calibration": self.calibration and self.calibration.to_dict()})
 
     @classmethod
     def from_json(cls, text: str, source: Path) -> ModelMeta:
@@ -81,8 +88,9 @@ class ModelMeta:
             if raw.pop("format", None) != FORMAT:
                 raise ValueError(f"format is not {FORMAT}")
             net = NetSpec(**raw.pop("net"))
-            series = raw.pop("series", None)
-            meta = cls(net=net, series=None if series is None else SeriesInput.from_dict(series), **raw)
+            series, calibration = raw.pop("series", None), raw.pop("calibration", None)
+            meta = cls(net=net, series=None if series is None else SeriesInput.from_dict(series),
+                       calibration=None if calibration is None else Calibration.from_dict(calibration), **raw)
             _check(meta)
             return meta
         except (ValueError, TypeError, KeyError, AttributeError) as error:

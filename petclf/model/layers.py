@@ -128,9 +128,10 @@ class Probabilities(nn.Module):
     pixels; or series, which the model's GafStem makes images of) to class probabilities. One
     module for both engines, so the normalisation cannot differ between them."""
 
-    def __init__(self, model: nn.Module, mean: list[float] | None = None, std: list[float] | None = None):
+    def __init__(self, model: nn.Module, mean: list[float] | None = None, std: list[float] | None = None,
+                 temperature: float = 1.0):
         super().__init__()
-        self.model, self.pixels = model, mean is not None
+        self.model, self.pixels, self.temperature = model, mean is not None, temperature  # calibration.py
         if self.pixels:  # (pixels / 255 - mean) / std as one multiply and one add
             std_ = torch.tensor(std).view(1, -1, 1, 1)
             self.register_buffer("scale", 1 / (255 * std_), persistent=False)
@@ -139,4 +140,4 @@ class Probabilities(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pixels:
             x = x.permute(0, 3, 1, 2).float() * self.scale + self.shift
-        return self.model(x).float().softmax(1)
+        return (self.model(x).float() / self.temperature).softmax(1)

@@ -26,7 +26,7 @@ def load_module(path: Path, device: str = "auto") -> tuple[torch.nn.Module, Mode
     model = trained_network(meta) if meta.members == 1 else Ensemble(
         [trained_network(meta) for _ in range(meta.members)])
     load_into(model, state, str(path))
-    model = Probabilities(model, *((meta.mean, meta.std) if meta.series is None else ()))
+    model = Probabilities(model, *((meta.mean, meta.std) if meta.series is None else (None, None)), meta.temperature)
     torch_device = resolve_device(device)
     return model.eval().to(torch_device, memory_format=torch.channels_last), meta, torch_device
 

@@ -6,6 +6,7 @@
     metrics.json           the validation numbers and how they were reached
     valid_predictions.csv  each validation item: label, prediction, confidence (and member)
     confusion_matrix.png   the validation confusion matrix
+    reliability.png        accuracy against confidence on the validation items, before and after calibration
     lr_find.png            the learning-rate finder's curve, when it chose the rate
     batch.png              a training batch as the model sees it, augmentation applied (preview.py)
     args.json              the options of the run, and how its data were loaded
@@ -55,21 +56,39 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
     from petclf.metrics import macro_f1, score
 
     ensemble = len(members) > 1
-    save_members(folder, members, meta)
-    write_csv(folder / "history.csv", history_rows([member.history for member in members], ensemble))
     rows = [(k, i, p) for k, member in enumerate(members) for i, p in zip(member.valid, member.probs)]
     true = [data.labels[i] for _, i, _ in rows]
-    predicted = [meta.classes[int(p.argmax())] for _, _, p in rows]
+    meta, calibrated, calibration = _calibrated(meta, np.stack([p for _, _, p in rows]), true, folder)
+    save_members(folder, members, meta)
+    write_csv(folder / "history.csv", history_rows([member.history for member in members], ensemble))
+    predicted = [meta.classes[int(p.argmax())] for p in calibrated]
     scored = score(true, predicted, meta.classes)
     item = kind_of(data).item
     write_csv(folder / "valid_predictions.csv", [
         {item: data.names[i], "label": t, "predicted": guess, "confidence": round(float(p.max()), 6),
-         **({"member": k + 1} if ensemble else {})} for (k, i, p), t, guess in zip(rows, true, predicted)])
+         **({"member": k + 1} if ensemble else {})} for (k, i, _), p, t, guess in zip(rows, calibrated, true, predicted)])
     plots.save_confusion_matrix(np.array(scored.matrix), meta.classes, folder / "confusion_matrix.png")
     plots.save_history([m.history for m in members], [m.best_epoch for m in members], folder / "history.png")
     write_json(folder / "args.json", args)
     metrics = _metrics(data, meta, members, scored.accuracy)
-    return {**metrics, "macro_f1": macro_f1(true, predicted)}
+    return {**metrics, "macro_f1": macro_f1(true, predicted), "calibration": calibration}
+
+
+def _calibrated(meta: ModelMeta, probs: np.ndarray, true: list[str], folder: Path) -> tuple[ModelMeta, np.ndarray, dict]:
+    """The model's metadata with its calibration fitted on the validation predictions (out-of-fold
+    for an ensemble), those predictions calibrated, and the report for metrics.json; the
+    reliability diagram written. The "after" figures are measured on the items the temperature
+    was fitted on: an optimistic estimate (bench/calibration.py measures on test files)."""
+    from petclf import calibration, plots
+
+    labels = np.array([meta.classes.index(label) for label in true])
+    fitted = calibration.calibrate(probs, labels)
+    after = calibration.scaled(probs, fitted.temperature)
+    quality = {"before": calibration.quality(probs, labels), "after": calibration.quality(after, labels)}
+    plots.save_reliability(calibration.reliability(probs, labels), calibration.reliability(after, labels), quality,
+                           folder / "reliability.png", f"{len(labels)} validation items")
+    return replace(meta, calibration=fitted), after, {"temperature": fitted.temperature, "items": len(labels),
+                                                      **quality}
 
 
 def history_rows(histories: list[list[dict]], ensemble: bool) -> list[dict]:
