@@ -170,7 +170,7 @@ CASES = {
     "npz without X": (["tsimage", "{D}/noX.npz", "{out}"], 1, "{D}/noX.npz: no array named 'X' (found: y)"),
     ".ts without @data": (["tsimage", "{D}/nodata.ts", "{out}"], 1, "{D}/nodata.ts: no @data section"),
     "size below 2": (["tsimage", "{train}", "{out}", "--size", "1"], 2, "--size must be at least 2 (got 1)"),
-    "unknown method": (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "--method must be one of gadf, gasf, mtf, rp, seg, three of them joined with '+'"),
+    "unknown method": (["tsimage", "{train}", "{out}", "--method", "gadx"], 2, "--method must be one of gadf, gasf, mtf, rp, seg, mat, three of them joined with '+'"),
     "a stack of two fields": (["train", "{train}", "--method", "gasf+gadf", "--out", "{out}"], 2, "--method must be one of"),
     "missing output argument": (["tsimage", "{train}"], 2, "Missing argument 'OUT_DIR'."),
     "unknown command": (["bogus"], 2, "No such command 'bogus'."),
@@ -290,7 +290,7 @@ CASES = {
     "ViT at another size": (["train", "{D}/four", "--arch", "vit_tiny_patch16_224", "--no-pretrained", "--size", "64",
                              "--out", "{out}"], 2, "--arch vit_tiny_patch16_224 takes 224 x 224 px images only: "
                                                    "leave out --size (or pass --size 224)"),
-    "ViT on series of six channels": (["train", "{D}/motions4.npz", "--arch", "vit_tiny_patch16_224", "--no-pretrained",
+    "ViT on series of six channels": (["train", "{D}/motions4.npz", "--arch", "vit_tiny_patch16_224", "--no-pretrained", "--member", "fine-tune",
                                        "--out", "{out}"], 2, "which a series image of 2 x 3 fields cannot be"),
     "top-k of 0": (["predict", "image", "{img}", "{D}/good.png", "--top-k", "0"], 2, "--top-k must be at least 1 (got 0)"),
 }

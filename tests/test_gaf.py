@@ -162,8 +162,15 @@ def test_views_are_each_field_coloured_side_by_side(basic_motions):
     assert fields.Imaging("seg,rp,gadf", 16).views == 3 and not fields.stacked("seg,rp,gadf")
 
 
+def test_mat_draws_the_channels_as_rows_of_one_image_scaled_together():
+    x = torch.tensor([[[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]])
+    image = fields.channel_matrix(x, 2)
+    torch.testing.assert_close(image[0, 0], torch.tensor([[-6 / 7, -2 / 7], [2 / 7, 6 / 7]]))  # bilinear, at 0.5 and 2.5
+    assert fields.series_images(x, "mat", 16, colormap_lut("gray")).shape == (1, 16, 16, 3)  # no mosaic
+
+
 @pytest.mark.parametrize("method", ["gadx", "gasf+gadf", "gasf+gadf+mtf+rp", "GADF", "", "seg,", "seg,rp+gadf+mtf",
-                                    "seg,gadx"])
+                                    "seg,gadx", "mat+gadf+rp"])
 def test_methods_are_one_field_three_or_views(method):
     with pytest.raises(UsageError, match=re.escape(f"(got {method!r})")):
         fields.check_method(method)

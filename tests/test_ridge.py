@@ -68,3 +68,32 @@ def _explains_each_view(run_folder):
     series = read_series(GUNPOINT / "GunPoint_TEST.tsv")
     found = explain(load_classifier(run_folder, input="series"), series.X[:2])
     assert found.cams.shape == found.images.shape[:3] == (2, 64, 3 * 64)
+
+
+@pytest.mark.parametrize("given, member, method", [
+    ({}, "ridge", "seg,rp,gadf"),                           # the default for series of one channel
+    ({"epochs": 3}, "fine-tune", "gadf"),                   # an option only fine-tuning has: fine-tuning
+    ({"member": "fine-tune"}, "fine-tune", "gadf"),
+    ({"member": "ridge", "method": "gadf"}, "ridge", "gadf"),
+])
+def test_series_train_ridge_members_unless_asked_to_fine_tune(given, member, method):
+    from petclf.series.data import find_series
+    from petclf.training.recipe import TrainOptions, with_defaults
+
+    options = with_defaults(TrainOptions(arch="tf_efficientnet_lite0", **given), find_series(GUNPOINT / "GunPoint_TRAIN.tsv"))
+    assert (options.member, options.method) == (member, method)
+
+
+def test_series_of_several_channels_get_one_image_of_them_all(tmp_path, basic_motions):
+    from petclf.series.data import find_series
+    from petclf.training.recipe import TrainOptions, with_defaults
+
+    np.savez(tmp_path / "m.npz", X=basic_motions[0], y=basic_motions[2])
+    options = with_defaults(TrainOptions(arch="tf_efficientnet_lite0"), find_series(tmp_path / "m.npz"))
+    assert (options.member, options.method, options.size) == ("ridge", "mat", 224)
+
+
+def test_a_ridge_member_refuses_the_options_of_fine_tuning():
+    result = run("train", GUNPOINT / "GunPoint_TRAIN.tsv", "--member", "ridge", "--epochs", "3", "--lr", "0.01")
+    assert result.exit_code == 2
+    assert "--epochs, --lr: options of fine-tuning, which a ridge member does not do" in result.stderr

@@ -95,7 +95,7 @@ def _series(classifier, files: list[Path], target: Optional[str], rows: int, lab
     found = grad_cam(classifier, X, target)
     written = []
     for row in range(len(X)):
-        attention = time_attention(found.cams[row], X.shape[1], X.shape[2])
+        attention = time_attention(found.cams[row], X.shape[1], X.shape[2], classifier.meta.series.imaging.method)
         draw = partial(save_cam, series=X[row], attention=attention)
         written.append(_save(found, row, f"{files[0].stem}-row{row}", f"{files[0]} row {row}",
                              classifier.meta.classes, out, draw))

@@ -140,10 +140,11 @@ def train(
     devices: Annotated[int, typer.Option(metavar="N", callback=at_least(1), help=(
         "Train data-parallel in N processes, one per GPU (or sharing the CPU's cores): each takes its share of "
         "every epoch's batches, so the batch is N x --bs, and their gradients are averaged."))] = 1,
-    member: Annotated[str, typer.Option(metavar="KIND", help=(
+    member: Annotated[Optional[str], typer.Option(metavar="KIND", show_default=False, help=(
         "fine-tune: fastai's fine_tune of the pretrained network. ridge (series): the pretrained body frozen and a "
-        "ridge classifier on its pooled features, fitted in seconds with its penalty chosen by leave-one-out."))]
-    = "fine-tune",
+        "ridge classifier on the pooled features of its middle layers, for three images of each series (seg, rp, "
+        "gadf), fitted in seconds with its penalty chosen by leave-one-out. \\[default: ridge for series, "
+        "fine-tune for images]"))] = None,
     tensorboard: Annotated[Optional[Path], typer.Option(metavar="DIR", show_default=False, help=(
         "Log each epoch's losses, metrics and learning rate, and the run's confusion matrix and training batch, "
         "to DIR/<run name> for TensorBoard (tensorboard --logdir DIR)."))] = None,

@@ -157,19 +157,39 @@ def _stem_pixels(stem, x) -> np.ndarray:
     return (unit.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
-def time_attention(cam: np.ndarray, channels: int, length: int) -> np.ndarray:
-    """A series map ``(H, W)`` folded onto time ``(channels, length)``: each channel's tile of
-    the mosaic, the mean of its row t and column t, stretched from the tile's side to
-    ``length``; scaled to a maximum of 1."""
+def time_attention(cam: np.ndarray, channels: int, length: int, method: str = "gadf") -> np.ndarray:
+    """A series map ``(H, W)`` folded onto time ``(channels, length)``, from its first view
+    (``method``'s): ``mat``, each channel's band of rows, its column t; ``seg``, each channel's
+    tile read row by row as the series was folded; a field, the mean of each tile's row t and
+    column t. Scaled to a maximum of 1."""
     from petclf.series.gaf import mosaic_shape
 
+    view = method.split(",")[0]
+    if view == "mat":
+        bands = np.array_split(cam[:, :cam.shape[0]], channels, axis=0)
+        folded = np.array([_stretch(band.mean(0), length) for band in bands])
+        return folded / max(folded.max(), 1e-12)
     rows, cols = mosaic_shape(channels)
     side = cam.shape[0] // rows
     folded = []
     for channel in range(channels):
         r, c = divmod(channel, cols)
         tile = cam[r * side:(r + 1) * side, c * side:(c + 1) * side]
-        along = (tile.mean(0) + tile.mean(1)) / 2
-        folded.append(np.interp(np.linspace(0, side - 1, length), np.arange(side), along))
+        folded.append(_unfolded(tile, length) if view == "seg" else _stretch((tile.mean(0) + tile.mean(1)) / 2, length))
     folded = np.array(folded)
     return folded / max(folded.max(), 1e-12)
+
+
+def _stretch(values: np.ndarray, length: int) -> np.ndarray:
+    return np.interp(np.linspace(0, len(values) - 1, length), np.arange(len(values)), values)
+
+
+def _unfolded(tile: np.ndarray, length: int) -> np.ndarray:
+    """A ``seg`` tile back on time: resized to its ceil(sqrt(L)) grid, read row by row."""
+    import math
+
+    from PIL import Image
+
+    side = math.ceil(math.sqrt(length))
+    grid = np.asarray(Image.fromarray(tile.astype(np.float32)).resize((side, side), Image.Resampling.BILINEAR))
+    return grid.reshape(-1)[:length]

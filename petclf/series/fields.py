@@ -13,7 +13,11 @@ Fields, each an N x N picture of a series brought to N points, with values in [-
   (k = ceil(sqrt(L)), the last row filled up with the last value) stacked as rows, and that k x k grid
   resized to N x N (TiViT, Roschmann et al. 2025). Its resolution grows with the series, where a
   field of N points averages a long series down to N: a 2,000-point series keeps every value in
-  its 45 x 45 grid, where a 128-point GAF keeps window means of 16.
+  its 45 x 45 grid, where a 128-point GAF keeps window means of 16;
+- ``mat``: all the channels of a series as one picture, channels as rows and time as columns (the
+  series min-max scaled as a whole, so the channels keep their relative size), resized to N x N.
+  A spectrogram-like image, where the other fields draw each channel apart (a mosaic of tiles);
+  so beside other views it takes series of one channel only.
 
 A method is one field (``gadf``, coloured with a colormap), three joined with ``+``
 (``gasf+gadf+mtf``: red, green, blue), the stack fast.ai forum experiments found best on
@@ -34,7 +38,7 @@ from petclf.series import gaf
 if TYPE_CHECKING:
     import torch
 
-FIELDS = ("gadf", "gasf", "mtf", "rp", "seg")
+FIELDS = ("gadf", "gasf", "mtf", "rp", "seg", "mat")
 MTF_BINS = 5  # pyts's default
 _CHUNK_BYTES = 64 * 2**20  # float64 working memory per chunk of series (as gaf's)
 
@@ -85,10 +89,10 @@ def check_method(method: str) -> tuple[str, ...]:
     """The fields of ``method``: one name, three joined with '+', or views joined with ','."""
     views, stack = method.split(","), method.split("+")
     names = tuple(views if len(views) > 1 else stack)
-    if len(stack) not in (1, 3) or not all(name in FIELDS for name in names):
+    if len(stack) not in (1, 3) or not all(name in FIELDS for name in names) or (len(stack) == 3 and "mat" in stack):
         raise UsageError(f"--method must be one of {', '.join(FIELDS)}, three of them joined with '+' as the "
-                         f"image's red, green and blue (gasf+gadf+mtf), or several joined with ',' as views "
-                         f"side by side (seg,rp,gadf) (got {method!r})")
+                         f"image's red, green and blue (gasf+gadf+mtf; not mat), or several joined with ',' as "
+                         f"views side by side (seg,rp,gadf) (got {method!r})")
     return names
 
 
@@ -125,6 +129,21 @@ def segments(x: torch.Tensor, size: int, bounds=None) -> torch.Tensor:
     grid = grid.reshape(-1, 1, side, side)
     out = torch.nn.functional.interpolate(grid, size=(size, size), mode="bilinear", align_corners=False)
     return out.reshape(*x.shape[:-1], size, size)
+
+
+def channel_matrix(x: torch.Tensor, size: int, bounds=None) -> torch.Tensor:
+    """Series ``(n, C, L)`` as one field each, ``(n, 1, size, size)``: channels as rows, time as
+    columns, bilinear."""
+    import torch
+
+    gaf.check_size(size)
+    if bounds is None:
+        low, high = x.amin((1, 2), keepdim=True), x.amax((1, 2), keepdim=True)
+    else:
+        low, high = bounds[0].min(), bounds[1].max()
+    scaled = ((x - low) / (high - low).clamp_min(1e-12) * 2 - 1).clamp(-1, 1)
+    return torch.nn.functional.interpolate(scaled[:, None].float(), size=(size, size), mode="bilinear",
+                                           align_corners=False)
 
 
 def recurrence_plot(x: torch.Tensor, size: int, bounds=None) -> torch.Tensor:
@@ -180,6 +199,8 @@ def series_fields(x: torch.Tensor, method: str, size: int, bounds=None) -> torch
     stack, ``(n, C, N, V * N)`` for V views side by side."""
     import torch
 
+    if method == "mat":
+        return channel_matrix(x, size, bounds)
     fields = [field(x, name, size, bounds) for name in check_method(method)]
     if "," in method:
         return torch.cat(fields, dim=-1)

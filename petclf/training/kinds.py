@@ -5,9 +5,11 @@ says about it and what metrics.json reports. Training code asks the kind (``kind
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from petclf import inputs
+from petclf.errors import UsageError
 from petclf.images.data import LabelledImages
 from petclf.series.data import LabelledSeries
 
@@ -73,7 +75,10 @@ class Series:
     item = "series"
 
     def defaults(self, series: LabelledSeries, member: str = "fine-tune") -> inputs.Defaults:
-        return inputs.SERIES_RIDGE if member == "ridge" else inputs.SERIES
+        if member != "ridge":
+            return inputs.SERIES
+        one = series.shape[0] == 1
+        return inputs.SERIES_RIDGE if one else replace(inputs.SERIES_RIDGE, method=inputs.SERIES_RIDGE_CHANNELS)
 
     def default_source(self, series: LabelledSeries) -> str:
         return f"default for {self.name}"
@@ -82,10 +87,17 @@ class Series:
         """The mosaic of one field per channel (of each view), once the options are known to draw."""
         from petclf.series import fields, gaf
 
+        views = options.method.split(",")
         fields.check_method(options.method)
         gaf.check_scaling(options.scaling)
         rows, cols = gaf.mosaic_shape(series.X.shape[1])
-        return rows, cols * len(options.method.split(","))
+        if "mat" in views and (rows, cols) != (1, 1):
+            if len(views) > 1:
+                raise UsageError(f"--method {options.method}: mat draws all {series.X.shape[1]} channels in one "
+                                 f"image, the other fields a {rows} x {cols} mosaic of them; use mat alone for "
+                                 "series of several channels")
+            return 1, 1
+        return rows, cols * len(views)
 
     def model_input(self, series: LabelledSeries, options: TrainOptions, scaled_on: list[int] | None) -> dict:
         """The ModelMeta fields that say what the model reads. Dataset scaling takes its bounds

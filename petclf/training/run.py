@@ -55,6 +55,7 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
     """fastai's learning-rate finder on the model ``train`` would start from, and the rate
     ``train`` would use: the valley suggestion, or a default for the data (thumbnails, series),
     which the finder's curve is then shown beside."""
+    options = replace(options, member="fine-tune")  # the finder's curve is a fine-tune's first steps
     options, fit_note = fit_batch(with_defaults(options, data), [data])
     learn, _, _ = learner(data, options, quiet)
     _say(quiet or not fit_note, fit_note)
