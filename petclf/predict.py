@@ -49,8 +49,8 @@ def set_thresholds(meta: ModelMeta, coverage: float, class_conditional: bool = F
     from the held-out scores the model file keeps; checked before anything is predicted."""
     calibration.check_coverage(coverage)
     if meta.calibration is None:
-        raise UsageError("this model file keeps no held-out scores (it was trained before petclf calibrated "
-                         "models): train it again to get prediction sets")
+        raise UsageError("this model file keeps no held-out scores (trained before petclf calibrated its models, "
+                         "or a run stopped before its end): finish or repeat the training to get prediction sets")
     return calibration.thresholds(meta.calibration, coverage, len(meta.classes), class_conditional, meta.classes)
 
 

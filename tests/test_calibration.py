@@ -116,7 +116,7 @@ def test_a_model_file_from_before_calibration_still_predicts_says_so_once_and_re
     write_images(tmp_path / "imgs", ["a.png", "b.png"])
     result = run("predict", "image", model, tmp_path / "imgs")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.count("trained before petclf calibrated its models") == 1
+    assert result.stderr.count("not calibrated (trained before petclf calibrated its models") == 1
     refused = run("predict", "image", model, tmp_path / "imgs", "--coverage", "0.9")
     assert refused.exit_code == 2 and "keeps no held-out scores" in refused.stderr
 

@@ -21,10 +21,11 @@ def unsure(label: str, probability: float, min_confidence: float | None) -> str:
 
 
 def note_uncalibrated(meta, model: Path, quiet: bool) -> None:
-    """Say once that an old model file's probabilities are not calibrated."""
+    """Say once that a model file's probabilities are not calibrated: one from before petclf
+    calibrated, or a run stopped before its end (which calibrates)."""
     if meta.calibration is None and not quiet:
-        console.note(f"{model}: trained before petclf calibrated its models: its probabilities are the network's "
-                     "own (train again for calibrated ones and prediction sets)")
+        console.note(f"{model}: not calibrated (trained before petclf calibrated its models, or a run stopped before "
+                     "its end): its probabilities are the network's own")
 
 
 def conformal_limits(meta, coverage: float | None, class_conditional: bool):

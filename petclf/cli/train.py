@@ -170,7 +170,7 @@ def train(
 
     Ctrl-C stops at once: the run folder then holds the last completed epoch's model (predict can use it) and a checkpoint; --resume RUN finishes the run. A finished run can go on: --resume RUN --epochs N trains one more cycle of N epochs (each member of an ensemble), and keeps the new epoch with the lowest validation loss if it beats the old.
 
-    A series file trains the same image classifier on each series' Gramian angular field (as [bold]petclf tsimage[/] draws it), computed per batch on the training device; --method, --size and --colormap are stored in the model.
+    A series file is drawn as images (as [bold]petclf tsimage[/] draws them) per batch on the training device, and by default ridge members are fitted on the frozen pretrained body's features of them, in seconds (--member fine-tune, or any of --epochs, --lr, --lr-mult, --early-stop, --aug, fine-tunes instead); --method, --size and --colormap are stored in the model. Every model keeps a temperature that calibrates its probabilities, fitted on its held-out predictions (reliability.png).
     """
     import datetime
 
