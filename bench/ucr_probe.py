@@ -1,13 +1,17 @@
-"""Frozen pretrained features and a ridge classifier for series (issue 26, lead 3), judged on the
-UCR/UEA training files alone, the way bench/ucr_tune.py judges training recipes.
+"""Frozen pretrained features and a ridge classifier for series (issue 26), judged on the UCR/UEA
+training files alone, beside MiniRocket on the same halves.
 
     .venv/bin/python bench/ucr_probe.py --datasets Coffee,ArrowHead,ACSF1
+    .venv/bin/python bench/ucr_probe.py --datasets JapaneseVowels --methods "mat;seg,rp,gadf" --size 64
 
-Each series becomes one image per encoding (``Imaging``, as a model's stem draws it); the
-pretrained EfficientNet-Lite0 body, frozen, gives its globally pooled features; scikit-learn's
-RidgeClassifierCV (its own leave-one-out choice of the penalty) is fitted on one stratified half
-of the _TRAIN file and scored on the other (seeds 0, 1, 2: the same halves as ucr_tune.py). The
-_TEST files are not read. Encodings: each alone, and their features side by side.
+Each series is drawn as a ridge member's stem draws it (``--methods``: each a ``--method``, views
+joined by ','), and the features are those a ridge member reads: the pretrained
+EfficientNet-Lite0 body's middle feature levels, each view apart (``network.build(head="linear")``,
+model/layers.py ``LevelPool``). scikit-learn's RidgeClassifierCV (its own leave-one-out choice of the
+penalty) is fitted on one stratified half of the _TRAIN file and scored on the other (seeds 0, 1, 2:
+the halves of ucr_tune.py); aeon's MiniRocket is fitted and scored on the same halves. The _TEST
+files are not read. Unlike `petclf train`, one ridge fits the whole half (no ensemble of folds), so
+sets of one series a class (PigCVP's halves) can be probed too.
 """
 
 from __future__ import annotations
@@ -22,33 +26,28 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, machine, markdown_table  # noqa: E402
 from ucr import as_arrays, load  # noqa: E402
 
-ENCODINGS = ("gadf", "seg")
-SIZE = 128
+ARCH = "tf_efficientnet_lite0"
 
 
-def features(X, method: str):
-    """Pooled features of the frozen pretrained body for series ``(n, C, L)``."""
+def features(X, method: str, size: int):
+    """A ridge member's features of series ``(n, C, L)``: its stem's drawing through its body."""
+    import numpy as np
     import torch
 
     from petclf.model import build as network
     from petclf.model import weights
     from petclf.model.backbones import find_arch
+    from petclf.model.stem import GafStem
     from petclf.series.fields import Imaging
 
-    arch = find_arch("tf_efficientnet_lite0")
+    arch = find_arch(ARCH)
+    imaging = Imaging(method, size)
     backbone, _ = weights.pretrained_backbone(arch)
-    net, _ = network.build(arch, 2, backbone)
-    body, pool = net[0].eval(), net[1][:2]  # the body and the head's pooling (average and max, concatenated)
-    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in network.normalization(arch))
-    out = []
+    net, _ = network.build(arch, 2, backbone, head="linear", views=imaging.views)
+    stem, body = GafStem(imaging, *network.normalization(arch)), net[0].eval()
     with torch.no_grad():
-        for start in range(0, len(X), 32):
-            pixels = Imaging(method, SIZE).draw(torch.from_numpy(X[start:start + 32]))
-            images = (pixels.permute(0, 3, 1, 2).float() / 255 - mean) / std
-            out.append(pool(body(images)).numpy())
-    import numpy as np
-
-    return np.concatenate(out)
+        return np.concatenate([body(stem(torch.from_numpy(X[start:start + 32]))).numpy()
+                               for start in range(0, len(X), 32)])
 
 
 def halves(y, seeds: list[int]):
@@ -64,8 +63,15 @@ def score(F, y, fit, held) -> float:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=np.logspace(-3, 3, 13)))
+    model = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=np.logspace(-6, 6, 25)))
     return float(model.fit(F[fit], y[fit]).score(F[held], y[held]))
+
+
+def minirocket(X, y, fit, held, seed: int) -> float:
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    model = MiniRocketClassifier(random_state=seed).fit(X[fit], y[fit])
+    return float((model.predict(X[held]) == y[held]).mean())
 
 
 def main() -> None:
@@ -73,6 +79,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="GunPoint,Coffee,ArrowHead,ItalyPowerDemand,ACSF1,OSULeaf,PigCVP")
+    parser.add_argument("--methods", default="seg,rp,gadf", help="';'-separated --method values to compare")
+    parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -81,25 +89,26 @@ def main() -> None:
         X_train, X_test, y_train, _ = load(name)
         X, _ = as_arrays(X_train, X_test)
         y = np.asarray(y_train).astype(str)
-        start = time.perf_counter()
-        encoded = {method: features(X, method) for method in ENCODINGS}
-        seconds = time.perf_counter() - start
-        encoded["+".join(ENCODINGS)] = np.concatenate([encoded[m] for m in ENCODINGS], axis=1)
         splits = halves(y, seeds)
-        for method, F in encoded.items():
+        reference = [minirocket(X, y, fit, held, seed) for (fit, held), seed in zip(splits, seeds)]
+        for method in args.methods.split(";"):
+            start = time.perf_counter()
+            F = features(X, method, args.size)
+            seconds = time.perf_counter() - start
             accuracy = [score(F, y, fit, held) for fit, held in splits]
-            rows.append([name, method, " ".join(f"{a:.2f}" for a in accuracy), f"{statistics.mean(accuracy):.3f}",
-                         f"{seconds:.0f}"])
+            rows.append([name, f"`{method}` {args.size}px", " ".join(f"{a:.2f}" for a in accuracy),
+                         f"{statistics.mean(accuracy):.3f}", f"{statistics.mean(reference):.3f}",
+                         f"{statistics.mean(accuracy) / statistics.mean(reference):.2f}", f"{seconds:.0f}"])
             print(" | ".join(rows[-1]), flush=True)
-    table = markdown_table(["dataset", "encoding", "held-out accuracy per half", "mean", "feature seconds (all)"],
-                           rows)
+    table = markdown_table(["dataset", "images", "held-out accuracy per half", "mean", "MiniRocket, same halves",
+                            "ratio", "feature seconds (all)"], rows)
     path = RESULTS / "ucr-probe.md"
     if not path.exists():
         path.write_text("# Frozen pretrained features + ridge, on held-out halves of the UCR training files "
                         "(bench/ucr_probe.py)\n")
     with path.open("a") as results:
         results.write(f"\n## {time.strftime('%Y-%m-%d %H:%M')}: stratified halves, seeds {args.seeds}\n\n"
-                      f"Machine: {machine()}\n\n{table}\n")
+                      f"Machine: {machine()}\n\n`{' '.join(sys.argv)}`\n\n{table}\n")
     print(f"\n{table}\n\nadded to {path}")
 
 
