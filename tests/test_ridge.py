@@ -97,3 +97,21 @@ def test_a_ridge_member_refuses_the_options_of_fine_tuning():
     result = run("train", GUNPOINT / "GunPoint_TRAIN.tsv", "--member", "ridge", "--epochs", "3", "--lr", "0.01")
     assert result.exit_code == 2
     assert "--epochs, --lr: options of fine-tuning, which a ridge member does not do" in result.stderr
+
+
+def test_members_that_differ_only_in_their_heads_share_one_pass_of_the_body():
+    import torch
+
+    from petclf.model.layers import Ensemble, SharedBodyEnsemble, shared
+
+    torch.manual_seed(0)
+    body = torch.nn.Linear(4, 8)
+    members = [torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 3)) for _ in range(3)]
+    for member in members:
+        member[0].load_state_dict(body.state_dict())
+    x = torch.randn(5, 4)
+    one_pass = shared(Ensemble(members))
+    assert isinstance(one_pass, SharedBodyEnsemble)
+    torch.testing.assert_close(one_pass(x), Ensemble(members)(x))
+    members[1][0].bias.data += 1  # fine-tuned members: bodies of their own
+    assert type(shared(Ensemble(members))) is Ensemble

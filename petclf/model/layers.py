@@ -123,6 +123,28 @@ class Ensemble(nn.Module):
         return torch.stack([m(x).float().softmax(1) for m in self.members]).mean(0).log()
 
 
+class SharedBodyEnsemble(Ensemble):
+    """An ensemble whose members differ only in their heads (ridge members: one frozen pretrained
+    body), run as one pass of that body and one of each head: the same probabilities, the body's
+    work done once instead of once a member. ``members`` stay whole networks (for explain)."""
+
+    def __init__(self, members: list[nn.Sequential]):
+        super().__init__([nn.Sequential(*members[0][:-1], member[-1]) for member in members])
+        self.front = members[0][:-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.front(x)
+        return torch.stack([m[-1](features).float().softmax(1) for m in self.members]).mean(0).log()
+
+
+def shared(ensemble: Ensemble) -> Ensemble:
+    """``ensemble`` as a SharedBodyEnsemble when its members' weights differ in their heads only."""
+    first = ensemble.members[0][:-1].state_dict()
+    same = all(all(torch.equal(t, member[:-1].state_dict()[name]) for name, t in first.items())
+               for member in ensemble.members[1:])
+    return SharedBodyEnsemble(list(ensemble.members)) if same else ensemble
+
+
 class Probabilities(nn.Module):
     """What ``predict`` runs, in torch or exported to ONNX: a batch as read from disk (uint8 HWC
     pixels; or series, which the model's GafStem makes images of) to class probabilities. One

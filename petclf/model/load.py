@@ -19,13 +19,15 @@ def load_module(path: Path, device: str = "auto") -> tuple[torch.nn.Module, Mode
     as in training: uint8 NHWC pixels (or series) in, probabilities out."""
     import torch
 
-    from petclf.model.layers import Ensemble, Probabilities
+    from petclf.model.layers import Ensemble, Probabilities, shared
     from petclf.model.weights import load_into
 
     state, meta = read_model(path)
     model = trained_network(meta) if meta.members == 1 else Ensemble(
         [trained_network(meta) for _ in range(meta.members)])
     load_into(model, state, str(path))
+    if meta.members > 1:
+        model = shared(model)
     model = Probabilities(model, *((meta.mean, meta.std) if meta.series is None else (None, None)), meta.temperature)
     torch_device = resolve_device(device)
     return model.eval().to(torch_device, memory_format=torch.channels_last), meta, torch_device
