@@ -52,7 +52,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/all.py
 
 # Test accuracy on the ten UCR/UEA datasets of bench/ucr.py's panel, 3 seeds each, beside MiniRocket
-# (several hours on 2 CPU cores; `bench/ucr.py --minirocket-only` measures the reference in minutes).
+# (about an hour on 2 CPU cores with the ridge defaults, 2026-12-01; `bench/ucr.py --minirocket-only` measures the reference in minutes).
 bench-ucr: $(VENV)/.installed-bench
 	$(BIN)/python bench/ucr.py
 

@@ -2,7 +2,7 @@
 (aeon) trained and tested on the same files in the same run; and the same model trained from
 tsimage's PNGs, to show the on-the-fly images lose nothing.
 
-    make bench-ucr                                           # everything: about an hour on 2 CPU cores
+    make bench-ucr                                           # everything: about an hour on 2 CPU cores (2026-12-01)
     .venv/bin/python bench/ucr.py --datasets GunPoint --seeds 0 --no-png-check
 
 Per dataset and seed, as a user would run it (real CLI processes):

@@ -9,6 +9,7 @@ import pytest
 import torch
 from conftest import SAMPLES, run, write_images
 
+from petclf.calibration import scaled
 from petclf.model.file import read_model
 from petclf.model.load import trained_network
 from petclf.predict import load_classifier
@@ -50,7 +51,8 @@ def test_the_model_file_holds_every_member_and_predict_averages_them(series_ense
         member.load_state_dict({key.split(".", 2)[2]: t for key, t in state.items() if key.startswith(f"members.{k}.")})
         with torch.inference_mode():
             each.append(member(torch.from_numpy(X)).softmax(1).numpy())
-    np.testing.assert_allclose(averaged, np.mean(each, 0), atol=1e-5)
+    calibrated = scaled(np.mean(each, 0), meta.temperature)  # averaged, then the run's temperature applied
+    np.testing.assert_allclose(averaged, calibrated, atol=1e-5)
 
 
 def test_a_small_training_set_trains_an_ensemble_by_default_and_says_so(tmp_path):
