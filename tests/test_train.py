@@ -26,7 +26,7 @@ def test_run_folder_holds_everything_a_user_needs(digits_run):
     folder, result = digits_run
     assert sorted(p.name for p in folder.iterdir()) == [
         "args.json", "batch.png", "confusion_matrix.png", "history.csv", "history.png", "metrics.json", "model.safetensors",
-        "valid_predictions.csv"]
+        "reliability.png", "valid_predictions.csv"]
     history = list(csv.DictReader((folder / "history.csv").open()))
     assert [row["phase"] for row in history] == ["frozen"] + ["unfrozen"] * 5
     assert set(history[0]) == {"epoch", "phase", "train_loss", "valid_loss", "error_rate", "accuracy", "seconds"}
@@ -34,6 +34,7 @@ def test_run_folder_holds_everything_a_user_needs(digits_run):
     assert metrics["train_images"] == 240 and metrics["valid_images"] == 60
     assert metrics["lr_source"] == "--lr" and metrics["best_epoch"] in range(6)
     assert json.loads(result.stdout)["accuracy"] == metrics["accuracy"]
+    assert metrics["calibration"]["items"] == 60 and set(metrics["calibration"]["after"]) == {"ece", "nll", "brier"}
 
 
 def test_model_file_is_self_describing_safetensors(digits_run):

@@ -164,7 +164,7 @@ def train(
 ) -> None:
     """Fine-tune a pretrained backbone on labelled images or time series (fast.ai chapter 1 as one command).
 
-    One epoch trains the new head with the backbone frozen, then --epochs train every layer; the epoch with the lowest validation loss is kept. The run folder gets model.safetensors (all [bold]petclf predict[/] needs), history.csv and history.png (the training curves), metrics.json, valid_predictions.csv, confusion_matrix.png, batch.png (a training batch as the model sees it), lr_find.png and args.json.
+    One epoch trains the new head with the backbone frozen, then --epochs train every layer; the epoch with the lowest validation loss is kept. The run folder gets model.safetensors (all [bold]petclf predict[/] needs), history.csv and history.png (the training curves), metrics.json, valid_predictions.csv, confusion_matrix.png, reliability.png (calibration), batch.png (a training batch as the model sees it), lr_find.png and args.json.
 
     On a small training set (below 200 items) it trains 5 models instead, each validated on its own stratified fold, and keeps them all in model.safetensors: predict averages them, and the accuracy reported is out-of-fold, over every training item (--folds sets K; --folds 1 trains one model).
 
