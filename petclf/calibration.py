@@ -95,6 +95,13 @@ def quality(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> dict[str
             "brier": round(float(((probs - onehot) ** 2).sum(1).mean()), _DIGITS)}
 
 
+def before_and_after(before: np.ndarray, after: np.ndarray, labels: np.ndarray) -> tuple[dict, dict]:
+    """``quality`` and ``reliability`` of probabilities before and after calibration: what a run's
+    metrics.json and ``evaluate`` report, and the bins of their reliability diagram."""
+    return ({"before": quality(before, labels), "after": quality(after, labels)},
+            {"before": reliability(before, labels), "after": reliability(after, labels)})
+
+
 def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> list[dict]:
     """The reliability diagram's bins of equal width in confidence (the top probability): each
     one's mean confidence, accuracy and count (empty bins left out)."""

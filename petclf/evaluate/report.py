@@ -87,10 +87,8 @@ def calibration_report(evaluation: Evaluation, temperature: float) -> tuple[dict
     over the items whose label the model knows."""
     known, labels = _known(evaluation)
     after = evaluation.probs[known]
-    before = calibration.scaled(after, 1 / temperature)
-    bins = {"before": calibration.reliability(before, labels), "after": calibration.reliability(after, labels)}
-    return ({"temperature": temperature, "before": calibration.quality(before, labels),
-             "after": calibration.quality(after, labels)}, bins)
+    quality, bins = calibration.before_and_after(calibration.scaled(after, 1 / temperature), after, labels)
+    return {"temperature": temperature, **quality}, bins
 
 
 def coverage_report(evaluation: Evaluation, meta, limits: np.ndarray, coverage: float) -> tuple[dict, list[list[str]]]:

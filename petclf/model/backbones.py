@@ -99,11 +99,9 @@ def cut_index(backbone: nn.Module) -> int | None:
 def cut(backbone: nn.Module, index: int | None, levels: list[int] | None = None, views: int = 1) -> nn.Module:
     """The body: what ``cut_index`` keeps, or, given ``levels``, the pooled features of those
     levels (``LevelPool``: a ridge member's)."""
-    from torch import nn
-
     from petclf.model.layers import LevelPool, TimmBody
 
-    kept = backbone if index is None else nn.Sequential(*list(backbone.children())[:index])
+    kept = _kept(backbone, index)
     if levels:
         return LevelPool(kept, levels, views)
     return TimmBody(kept) if index is None else kept
@@ -112,13 +110,17 @@ def cut(backbone: nn.Module, index: int | None, levels: list[int] | None = None,
 def middle_levels(backbone: nn.Module, index: int | None, n_in: int = 3) -> list[int]:
     """Every feature level but the first and the last (of five: 1, 2 and 3), which won on held-out
     halves of UCR training files (bench/results/ucr-probe.md)."""
-    from torch import nn
-
     from petclf.model.layers import feature_levels
 
-    kept = backbone if index is None else nn.Sequential(*list(backbone.children())[:index])
-    count = feature_levels(kept, n_in)
+    count = feature_levels(_kept(backbone, index), n_in)
     return list(range(1, count - 1)) if count > 2 else list(range(count))
+
+
+def _kept(backbone: nn.Module, index: int | None) -> nn.Module:
+    """What a body keeps of ``backbone``: a timm model whole, a torchvision one's first ``index`` children."""
+    from torch import nn
+
+    return backbone if index is None else nn.Sequential(*list(backbone.children())[:index])
 
 
 def classifier(body: nn.Module, n_features: int, n_classes: int, pool: bool, head: str = "mlp") -> nn.Sequential:

@@ -84,9 +84,9 @@ def _calibrated(meta: ModelMeta, probs: np.ndarray, true: list[str], folder: Pat
     labels = np.array([meta.classes.index(label) for label in true])
     fitted = calibration.calibrate(probs, labels)
     after = calibration.scaled(probs, fitted.temperature)
-    quality = {"before": calibration.quality(probs, labels), "after": calibration.quality(after, labels)}
-    plots.save_reliability(calibration.reliability(probs, labels), calibration.reliability(after, labels), quality,
-                           folder / "reliability.png", f"{len(labels)} validation items")
+    quality, bins = calibration.before_and_after(probs, after, labels)
+    plots.save_reliability(bins["before"], bins["after"], quality, folder / "reliability.png",
+                           f"{len(labels)} validation items")
     return replace(meta, calibration=fitted), after, {"temperature": fitted.temperature, "items": len(labels),
                                                       **quality}
 
