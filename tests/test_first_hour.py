@@ -65,8 +65,8 @@ def test_a_small_photo_set_trains_with_the_default_batch_size(pets, tmp_path):
 
 
 @pytest.mark.slow
-def test_lr_find_on_a_small_photo_set_suggests_a_rate(pets):
-    result = run("lr-find", pets, "--pets", *QUICK, "--iters", "30", "--json")
+def test_lr_find_on_a_small_photo_set_suggests_a_rate(pets, tmp_path):
+    result = run("lr-find", pets, "--pets", *QUICK, "--iters", "30", "--plot", tmp_path / "lr.png", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["valley"] > 0
 
@@ -93,7 +93,7 @@ def test_the_label_re_example_in_help_works_when_pasted_into_a_shell(pets):
 def test_the_label_file_option_keeps_its_old_name_with_a_note(pets, tmp_path):
     table = tmp_path / "labels.csv"
     table.write_text("file,label\n" + "".join(f"{p.name},{p.name[0]}\n" for p in sorted(pets.iterdir())))
-    result = run("lr-find", pets, "--csv", table, *QUICK, "--iters", "30", "--json")
+    result = run("lr-find", pets, "--csv", table, *QUICK, "--iters", "30", "--plot", tmp_path / "lr.png", "--json")
     assert result.exit_code == 0, result.stderr
     assert "--csv FILE is now --labels-csv FILE" in result.stderr
 
