@@ -3,6 +3,7 @@ training files alone, beside MiniRocket on the same halves.
 
     .venv/bin/python bench/ucr_probe.py --datasets Coffee,ArrowHead,ACSF1
     .venv/bin/python bench/ucr_probe.py --datasets JapaneseVowels --methods "mat;seg,rp,gadf" --size 64
+    .venv/bin/python bench/ucr_probe.py --datasets PickupGestureWiimoteZ --lengths "pad;resample"
 
 Each series is drawn as a ridge member's stem draws it (``--methods``: each a ``--method``, views
 joined by ','), and the features are those a ridge member reads: the pretrained
@@ -12,11 +13,17 @@ penalty) is fitted on one stratified half of the _TRAIN file and scored on the o
 the halves of ucr_tune.py); aeon's MiniRocket is fitted and scored on the same halves. The _TEST
 files are not read. Unlike `petclf train`, one ridge fits the whole half (no ensemble of folds), so
 sets of one series a class (PigCVP's halves) can be probed too.
+
+Series of unequal length are made one length as ``--lengths`` says: ``resample`` (what petclf
+does, ``readers.uniform``), or padded at their end to the longest, ``edge`` with each channel's last
+value, ``zero`` with zeros MiniRocket always gets
+them resampled, as in the panel.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -48,6 +55,13 @@ def features(X, method: str, size: int):
     with torch.no_grad():
         return np.concatenate([body(stem(torch.from_numpy(X[start:start + 32]))).numpy()
                                for start in range(0, len(X), 32)])
+
+
+def equal_length(X_train, how: str):
+    """The training file's series ``(n, C, L)`` at one length, made so as ``how`` (readers.FITS) says."""
+    from petclf.series.readers import uniform
+
+    return uniform(Path("train"), X_train, fit=how)[0] if isinstance(X_train, list) else as_arrays(X_train, X_train)[0]
 
 
 def halves(y, seeds: list[int]):
@@ -82,6 +96,7 @@ def main() -> None:
     parser.add_argument("--methods", default="seg,rp,gadf", help="';'-separated --method values to compare")
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--lengths", default="pad", help="';'-separated: pad, resample (unequal lengths)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
@@ -91,12 +106,13 @@ def main() -> None:
         y = np.asarray(y_train).astype(str)
         splits = halves(y, seeds)
         reference = [minirocket(X, y, fit, held, seed) for (fit, held), seed in zip(splits, seeds)]
-        for method in args.methods.split(";"):
+        for method, lengths in itertools.product(args.methods.split(";"), args.lengths.split(";")):
             start = time.perf_counter()
-            F = features(X, method, args.size)
+            F = features(equal_length(X_train, lengths), method, args.size)
             seconds = time.perf_counter() - start
             accuracy = [score(F, y, fit, held) for fit, held in splits]
-            rows.append([name, f"`{method}` {args.size}px", " ".join(f"{a:.2f}" for a in accuracy),
+            shown = f" {lengths}" if isinstance(X_train, list) else ""
+            rows.append([name, f"`{method}` {args.size}px{shown}", " ".join(f"{a:.2f}" for a in accuracy),
                          f"{statistics.mean(accuracy):.3f}", f"{statistics.mean(reference):.3f}",
                          f"{statistics.mean(accuracy) / statistics.mean(reference):.2f}", f"{seconds:.0f}"])
             print(" | ".join(rows[-1]), flush=True)

@@ -38,6 +38,14 @@ def test_how_series_are_drawn_sits_flat_in_the_file_as_it_always_has():
     assert ModelMeta.from_json(SERIES_META.to_json(), Path("m")) == SERIES_META
 
 
+@pytest.mark.parametrize("stored, lengths", [({}, None), ({"lengths": "pad"}, "pad"),
+                                             ({"resample": True}, "resample")])  # files before padding
+def test_how_a_model_makes_series_one_length_is_read_back(stored, lengths):
+    raw = json.loads(SERIES_META.to_json())
+    raw["series"].update(stored)
+    assert ModelMeta.from_json(json.dumps(raw), Path("m")).series.lengths == lengths
+
+
 def mangled(**changes):
     raw = json.loads(META.to_json())
     for key, value in changes.items():
@@ -58,6 +66,8 @@ def mangled(**changes):
                                      "colormap": "viridis"}), "unknown series method or colormap"),
     (mangled(input="series", series={"channels": 0, "length": 150, "method": "gadf", "size": 64,
                                      "colormap": "viridis"}), "channels, length and size must be positive"),
+    (mangled(input="series", series={"channels": 1, "length": 150, "method": "gadf", "size": 64,
+                                     "colormap": "viridis", "lengths": "crop"}), "series lengths must be pad or "),
     (mangled(input="series", series={"channels": 1}), "petclf metadata is malformed"),
     (mangled(input="series", series={"channels": 1, "length": 9, "method": "gadf", "size": 8,
                                      "colormap": "gray", "scaling": "dataset", "low": [2.0], "high": [1.0]}),

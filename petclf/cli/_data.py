@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from petclf import console, inputs
-from petclf.cli.options import at_least, refuse_image_labels
+from petclf.cli.options import LENGTHS_DONE, at_least, refuse_image_labels
 from petclf.errors import UsageError
 
 I, S, T = inputs.IMAGES, inputs.SERIES, inputs.THUMBNAILS
@@ -31,13 +31,13 @@ Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default:
 
 
 def source_of(data: Path, valid: Optional[Path], valid_pct: float, label_re: Optional[str], pets: bool,
-            csv: Optional[Path], label_col: str) -> dict:
+              csv: Optional[Path], label_col: str, lengths: str) -> dict:
     """How to load the data, as JSON for args.json (absolute paths: --resume may run elsewhere)."""
     def absolute(path: Optional[Path]) -> Optional[str]:
         return path and str(path.absolute())
 
     return dict(data=absolute(data), valid=absolute(valid), valid_pct=valid_pct, label_re=label_re, pets=pets,
-                csv=absolute(csv), label_col=label_col)
+                csv=absolute(csv), label_col=label_col, lengths=lengths)
 
 
 def load(source: dict, seed: int, quiet: bool):
@@ -58,10 +58,11 @@ def read_labelled(source: dict, seed: int, quiet: bool):
         from petclf.series.data import find_series
 
         refuse_image_labels(label_re, pets, csv)
-        series = find_series(data, valid, valid_pct, seed, source["label_col"])
-        if series.resampled and not quiet:
-            console.note(f"{data}: series of different lengths (or with gaps) resampled to {series.shape[1]} values; "
-                         "the model resamples what it predicts to the same")
+        lengths = source.get("lengths", "resample")  # run folders before --lengths resampled
+        series = find_series(data, valid, valid_pct, seed, source["label_col"], lengths)
+        if series.lengths and not quiet:
+            console.note(f"{data}: series of different lengths (or with gaps) {LENGTHS_DONE[lengths]} "
+                         f"{series.shape[1]} values; the model makes what it predicts the same")
         return series
     if valid is not None:
         raise UsageError("--valid takes a series file; an image folder's validation images go in DATA/valid")

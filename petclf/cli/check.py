@@ -8,7 +8,7 @@ import typer
 from petclf import console
 from petclf.cli._app import app
 from petclf.cli._data import Data, Valid, ValidPct, read_labelled, source_of
-from petclf.cli.options import CsvLabels, Json, LabelCol, LabelRe, OldCsvLabels, Pets, Quiet, Seed
+from petclf.cli.options import CsvLabels, Fit, Json, LabelCol, LabelRe, Lengths, OldCsvLabels, Pets, Quiet, Seed
 
 
 @app.command(epilog="[bold]Examples[/]\n\n"
@@ -24,6 +24,7 @@ def check(
     csv: CsvLabels = None,
     old_csv: OldCsvLabels = None,
     label_col: LabelCol = "0",
+    lengths: Lengths = Fit.pad,
     seed: Seed = 42,
     plot: Annotated[Path, typer.Option(metavar="FILE", help="Where to save a few images of each class.")]
     = Path("check.png"),
@@ -37,8 +38,8 @@ def check(
     """
     from petclf.training.kinds import kind_of
 
-    labelled = read_labelled(source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col), seed,
-                             quiet or json_)
+    source = source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col, lengths.value)
+    labelled = read_labelled(source, seed, quiet or json_)
     kind = kind_of(labelled)
     report = kind.check(labelled, str(data))
     sheet = None

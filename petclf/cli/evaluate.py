@@ -115,11 +115,9 @@ def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k:
     data, tta = Path(given["data"]), given["tta"]
     label_re, pets, csv, label_col = labels
     if kind == "series":
-        from petclf.series.readers import read_series
-
         refuse_image_labels(label_re, pets, csv)
-        series = read_series(data, label_col=label_col if label_col is not None else
-                             classifier.meta.series.label_col, length=classifier.meta.series.read_length)
+        series = classifier.meta.series.read(data, label_col if label_col is not None else
+                                             classifier.meta.series.label_col)
         if series.labels is None:
             raise UsageError(f"{data}: has no labels to evaluate with")
         with console.progress("evaluate", total=len(series.X), unit="series", quiet=quiet) as advance:

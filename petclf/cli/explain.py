@@ -86,11 +86,10 @@ def _series(classifier, files: list[Path], target: Optional[str], rows: int, lab
     from petclf.evaluate.explain import explain as grad_cam
     from petclf.evaluate.explain import time_attention
     from petclf.plots import save_cam
-    from petclf.series.readers import read_series
 
     if len(files) != 1:
         raise UsageError("a series model explains one series file at a time")
-    series = read_series(files[0], label_col=label_col, length=classifier.meta.series.read_length)
+    series = classifier.meta.series.read(files[0], label_col)
     X = series.X[:rows]
     found = grad_cam(classifier, X, target)
     written = []

@@ -13,11 +13,13 @@ from petclf.cli.options import (
     Colormap,
     CsvLabels,
     Device,
+    Fit,
     GafMethod,
     GafScaling,
     Json,
     LabelCol,
     LabelRe,
+    Lengths,
     OldCsvLabels,
     Pets,
     Pretrained,
@@ -50,6 +52,7 @@ def lr_find(
     csv: CsvLabels = None,
     old_csv: OldCsvLabels = None,
     label_col: LabelCol = "0",
+    lengths: Lengths = Fit.pad,
     method: GafMethod = None,
     scaling: GafScaling = Scaling.series,
     colormap: Colormap = "viridis",
@@ -69,7 +72,8 @@ def lr_find(
     from petclf.training.recipe import TrainOptions
     from petclf.training.run import lr_find as find
 
-    source = source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col)
+    source = source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col,
+                           lengths.value)
     labelled = load(source, seed, quiet or json_)
     options = TrainOptions(arch, pretrained, weights, size=size, bs=bs, seed=seed, device=device,
                            workers=workers, precision="fp32", lr_find_iters=iters, method=method,

@@ -57,6 +57,16 @@ GafScaling = Annotated[Scaling, typer.Option(help="How values become angles: eac
                                                   "on its own (the GAF paper, pyts), or every series with "
                                                   "the training set's min and max per channel, which keeps "
                                                   "amplitude.")]
+class Fit(str, Enum):
+    pad = "pad"
+    resample = "resample"
+
+
+Lengths = Annotated[Fit, typer.Option(help=(
+    "Series of different lengths: 'pad' them with zeros at their end to the longest (their duration stays "
+    "in the picture), or 'resample' each to it (only their shape does). Longer ones met in predicting are "
+    "resampled down."))]
+LENGTHS_DONE = {"pad": "padded with zeros to", "resample": "resampled to"}
 Colormap = Annotated[str, typer.Option(help="Any matplotlib colormap, or 'gray'.")]
 LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
                                                      f"e.g. {LABEL_RE_EXAMPLE}.")]

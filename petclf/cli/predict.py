@@ -136,14 +136,13 @@ def predict_series(
     from petclf.metrics import score
     from petclf.predict import load_classifier, prediction_sets
     from petclf.predict import predict_series as classify
-    from petclf.series.readers import read_series
 
     one_format(**{"--json": json_, "--csv": csv})
     classifier = load_classifier(model, device, input="series")
     limits = conformal_limits(classifier.meta, coverage, class_conditional)
     note_uncalibrated(classifier.meta, model, quiet or json_ or csv)
     label_col = label_col if label_col is not None else classifier.meta.series.label_col
-    series = read_series(file, label_col=None if no_labels else label_col, length=classifier.meta.series.read_length)
+    series = classifier.meta.series.read(file, None if no_labels else label_col)
     with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_ or csv) as advance:
         probs = classify(classifier, series, bs=bs, advance=advance,
                          tta=classifier.meta.series.windows if tta is None else tta)

@@ -14,11 +14,13 @@ from petclf.cli.options import (
     Colormap,
     CsvLabels,
     Device,
+    Fit,
     GafMethod,
     GafScaling,
     Json,
     LabelCol,
     LabelRe,
+    Lengths,
     OldCsvLabels,
     Pets,
     Pretrained,
@@ -129,6 +131,7 @@ def train(
     csv: CsvLabels = None,
     old_csv: OldCsvLabels = None,
     label_col: LabelCol = "0",
+    lengths: Lengths = Fit.pad,
     method: GafMethod = None,
     scaling: GafScaling = Scaling.series,
     colormap: Colormap = "viridis",
@@ -188,7 +191,8 @@ def train(
     else:
         if init is not None and ctx.get_parameter_source("arch").name == "DEFAULT":
             arch = _arch_of(init)
-        source = source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col)
+        source = source_of(data, valid, valid_pct, label_re, pets, csv or old_csv, label_col,
+                           lengths.value)
         labelled = load(source, seed, quiet or json_)
         options = TrainOptions(arch, pretrained, weights, epochs, freeze_epochs, lr, lr_mult, size, bs, augment,
                                early_stop, seed, device, precision, workers, method=method,

@@ -8,7 +8,7 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli.options import Colormap, GafMethod, Json, LabelCol, NoLabels, at_least
+from petclf.cli.options import LENGTHS_DONE, Colormap, Fit, GafMethod, Json, LabelCol, Lengths, NoLabels, at_least
 
 
 class Split(str, Enum):
@@ -42,6 +42,7 @@ def tsimage(
                                                       "fields of shape (channels, size, size).")]
     = ImageFormat.png,
     label_col: LabelCol = "0",
+    lengths: Lengths = Fit.pad,
     no_labels: NoLabels = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty output folder.")]
     = False,
@@ -60,9 +61,10 @@ def tsimage(
     from petclf.series.readers import read_series
     from petclf.series.tsimage import write_tsimages
 
-    series = read_series(input, label_col=None if no_labels else label_col)
-    if series.resampled and not (quiet or json_):
-        console.note(f"{input}: series of different lengths (or with gaps) resampled to {series.X.shape[-1]} values")
+    series = read_series(input, label_col=None if no_labels else label_col, fit=lengths.value)
+    if series.uneven and not (quiet or json_):
+        console.note(f"{input}: series of different lengths (or with gaps) {LENGTHS_DONE[lengths.value]} "
+                     f"{series.X.shape[-1]} values")
     imaging = Imaging(method=method, size=size, colormap=colormap)
     report = write_tsimages(series, out_dir, imaging, fmt=image_format.value,
                             split=split.value if split else None, overwrite=overwrite,

@@ -18,9 +18,12 @@ from petclf.calibration import Calibration
 from petclf.errors import DataError, UsageError
 from petclf.model.build import HEADS, NetSpec
 from petclf.series.fields import Imaging
+from petclf.series.readers import FITS
 
 if TYPE_CHECKING:
     import torch
+
+    from petclf.series.readers import SeriesSet
 
 FORMAT = "petclf-model/1"
 MODEL_NAME = "model.safetensors"
@@ -38,21 +41,26 @@ class SeriesInput:
     length: int
     imaging: Imaging
     label_col: str = "0"  # the label column of the training file, which predict series reads too
-    resample: bool = False  # trained on series of varying length: any file's are resampled to ``length``
+    # Trained on series of varying length, made ``length`` so ("pad" or "resample", readers.FITS): any
+    # file's are made so. None: trained on series of one length, and takes only that.
+    lengths: str | None = None
     windows: bool = True  # predict averages test-time windows by default (a ridge member was fitted on whole series)
 
-    @property
-    def read_length(self) -> int | None:
-        """The length to resample a file's series to when reading them (None: as they are)."""
-        return self.length if self.resample else None
+    def read(self, path: Path, label_col: int | str | None) -> SeriesSet:
+        """A file's series as this model reads them."""
+        from petclf.series.readers import read_series
+
+        return read_series(path, label_col, self.length if self.lengths else None, self.lengths or "pad")
 
     def to_dict(self) -> dict:
         return {"channels": self.channels, "length": self.length, **asdict(self.imaging), "label_col": self.label_col,
-                **({"resample": True} if self.resample else {}), **({} if self.windows else {"windows": False})}
+                **({"lengths": self.lengths} if self.lengths else {}), **({} if self.windows else {"windows": False})}
 
     @classmethod
     def from_dict(cls, flat: dict) -> SeriesInput:
         drawing = {name: flat.pop(name) for name in [f.name for f in dataclass_fields(Imaging)] if name in flat}
+        if flat.pop("resample", False):  # files before padding: series of varying length were resampled
+            flat["lengths"] = "resample"
         return cls(imaging=Imaging(**drawing), **flat)
 
 
@@ -133,6 +141,8 @@ def _check_series(series: SeriesInput) -> None:
         raise ValueError("unknown series method or colormap") from None
     if not isinstance(drawing.colormap, str) or not isinstance(series.label_col, str):
         raise ValueError("unknown series method or colormap")
+    if series.lengths not in (None, *FITS):
+        raise ValueError("series lengths must be pad or resample")
     if drawing.scaling not in gaf.SCALINGS:
         raise ValueError("unknown series scaling")
     if drawing.scaling == "dataset" and not (

@@ -28,7 +28,7 @@ class LabelledSeries(LabelledSplit):
     names: list[str]  # "file:row", to report predictions by
     label_col: str = "0"  # where a text file's labels are; the model keeps it for predict series
     valid_given: bool = False  # the validation series come from a file of their own, not a split
-    resampled: bool = False  # of varying length (or with gaps), made uniform (readers.uniform)
+    lengths: str | None = None  # of varying length (or with gaps), made one length so (readers.FITS); None: even
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -37,21 +37,24 @@ class LabelledSeries(LabelledSplit):
 
 
 def find_series(path: Path, valid: Path | None = None, valid_pct: float = 0.2, seed: int = 42,
-                label_col: int | str = 0) -> LabelledSeries:
-    train_set = _labelled(read_series(path, label_col), label_col)
-    resampled = train_set.resampled
+                label_col: int | str = 0, lengths: str = "pad") -> LabelledSeries:
+    """The series of ``path`` (and ``valid``), uneven ones made one length as ``lengths`` says."""
+    train_set = _labelled(read_series(path, label_col, fit=lengths), label_col)
+    uneven = train_set.uneven
     if valid is None:
         check_valid_pct(valid_pct)
         X, labels, names = train_set.X, train_set.labels, _names(train_set)
         held = stratified_split(labels, valid_pct, seed)
     else:
-        valid_set = _labelled(read_series(valid, label_col, train_set.X.shape[-1] if resampled else None), label_col)
+        valid_set = _labelled(read_series(valid, label_col, train_set.X.shape[-1] if uneven else None, lengths),
+                              label_col)
         _check_same_shape(train_set, valid_set)
-        resampled = resampled or valid_set.resampled
+        uneven = uneven or valid_set.uneven
         X = np.concatenate([train_set.X, valid_set.X])
         labels, names = train_set.labels + valid_set.labels, _names(train_set) + _names(valid_set)
         held = list(range(len(train_set.X), len(X)))
-    return check_split(path, LabelledSeries(X, labels, held, names, str(label_col), valid is not None, resampled),
+    return check_split(path, LabelledSeries(X, labels, held, names, str(label_col), valid is not None,
+                                                     lengths if uneven else None),
                        "series")
 
 

@@ -12,9 +12,12 @@ Formats, by file extension:
 Series of different lengths (rows of different widths, ``.ts`` with ``@equalLength false``, or
 NaN padding at their ends, as UCR's files of unequal length have) and NaN gaps inside a series
 (``?`` in ``.ts``, ``nan`` or an empty cell in text) are taken as they come: ``uniform`` makes
-them one array, a gap filled by linear interpolation between its neighbours and each series
-resampled (linearly) to one length. A GAF is the same picture at any length, which is why
-resampling, not padding, makes them alike. A file of equal, complete series is left as it is.
+them one array, a gap filled by linear interpolation between its neighbours, and each series
+padded with zeros at its end to the longest (``fit="pad"``) or resampled linearly to it
+(``"resample"``). Padding keeps a series' duration in its picture, which is often part of its
+class: on halves of the UEA training files it beat resampling on PickupGestureWiimoteZ by 0.24 and
+lost by 0.04 on JapaneseVowels, and MiniRocket gained from it on both (bench/results/ucr-probe.md).
+A file of equal, complete series is left as it is.
 
 Every problem is a ``DataError`` naming the file and the line (or the series).
 """
@@ -34,6 +37,7 @@ from petclf.inputs import SERIES_SUFFIXES as SUFFIXES
 from petclf.splits import natural_order
 
 DELIMITED = (".tsv", ".txt", ".csv")
+FITS = ("pad", "resample")  # how series of different lengths become one length
 
 
 @dataclass(frozen=True)
@@ -47,18 +51,19 @@ class SeriesSet:
     X: np.ndarray
     labels: list[str] | None
     source: Path
-    resampled: bool = False  # the series differed in length (or had gaps) and were made uniform
+    uneven: bool = False  # the series differed in length (or had gaps) and were made one length
 
     @property
     def classes(self) -> list[str]:
         return natural_order(set(self.labels or []))
 
 
-def read_series(path: Path | str, label_col: int | str | None = 0, length: int | None = None) -> SeriesSet:
+def read_series(path: Path | str, label_col: int | str | None = 0, length: int | None = None,
+                fit: str = "pad") -> SeriesSet:
     """Read a series file; ``label_col`` (index or header name, None = no labels) applies to
     delimited text, the other formats say themselves whether they carry labels. ``length``:
-    resample every series to it (a model that learned from series of varying length reads any
-    file so); by default only series of varying length are, to the longest."""
+    make every series that long as ``fit`` says (a model that learned from series of varying
+    length reads any file so); by default only series of varying length are, to the longest."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -74,13 +79,16 @@ def read_series(path: Path | str, label_col: int | str | None = 0, length: int |
         rows, labels = _read_ts(path)
     else:
         rows, labels = _read_numpy(path)
-    X, resampled = uniform(path, rows, length)
-    return SeriesSet(X, labels, path, resampled)
+    X, uneven = uniform(path, rows, length, fit)
+    return SeriesSet(X, labels, path, uneven)
 
 
-def uniform(path: Path, rows: list[np.ndarray], length: int | None = None) -> tuple[np.ndarray, bool]:
+def uniform(path: Path, rows: list[np.ndarray], length: int | None = None,
+            fit: str = "pad") -> tuple[np.ndarray, bool]:
     """Series ``(C, L_i)`` (NaN for missing values) as one float32 array ``(n, C, length)`` and
-    whether any had to change: equal, complete series (and no ``length`` asked) stay as they are."""
+    whether any had to change: equal, complete series (and no ``length`` asked) stay as they are.
+    ``fit``: shorter series are padded with zeros at their end (``"pad"``) or resampled
+    (``"resample"``); a series longer than ``length`` is resampled down to it either way."""
     if not rows:
         raise DataError(path, "no series found")
     with np.errstate(over="ignore"):
@@ -96,7 +104,8 @@ def uniform(path: Path, rows: list[np.ndarray], length: int | None = None) -> tu
         raise DataError(path, "series have different numbers of channels")
     filled = [_filled(path, index, row) for index, row in enumerate(rows)]
     target = length or max(channel.size for row in filled for channel in row)
-    return np.stack([[_resampled(channel, target) for channel in row] for row in filled]).astype(np.float32), True
+    made = _padded if fit == "pad" else _resampled
+    return np.stack([[made(channel, target) for channel in row] for row in filled]).astype(np.float32), True
 
 
 def _filled(path: Path, index: int, row: np.ndarray) -> list[np.ndarray]:
@@ -110,6 +119,11 @@ def _filled(path: Path, index: int, row: np.ndarray) -> list[np.ndarray]:
         channel = channel[:known[-1] + 1]
         channels.append(np.interp(np.arange(channel.size), known, channel[known]))
     return channels
+
+
+def _padded(channel: np.ndarray, length: int) -> np.ndarray:
+    """``channel`` with zeros after it up to ``length``; one longer than that, resampled to it."""
+    return np.pad(channel, (0, length - channel.size)) if channel.size <= length else _resampled(channel, length)
 
 
 def _resampled(channel: np.ndarray, length: int) -> np.ndarray:

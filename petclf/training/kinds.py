@@ -112,7 +112,7 @@ class Series:
             bounds = {"low": train.min(axis=(0, 2)).tolist(), "high": train.max(axis=(0, 2)).tolist()}
         imaging = Imaging(options.method, options.size, options.colormap, options.scaling, **bounds)
         return {"input": "series", "series": SeriesInput(channels, length, imaging, label_col=series.label_col,
-                                                         resample=series.resampled,
+                                                         lengths=series.lengths,
                                                          windows=options.member != "ridge")}
 
     def model_and_batches(self, series: LabelledSeries, net, meta: ModelMeta, options: TrainOptions, device):
