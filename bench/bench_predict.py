@@ -7,7 +7,7 @@
    and the same network exported with fastai's `Learner.export` for the comparison only).
    Wall time and peak RSS of the child process. Then the same with the model file exported to
    ONNX by `petclf export` (onnxruntime, no torch import) against the same fastai reference.
-2. 1,000 images in a warm process: `petclf.predict.predict_images` (decoding included) vs a
+2. 1,000 images in a warm process: `petclf.inference.predict_images` (decoding included) vs a
    plain batched torch forward pass of the same network and weights, loaded as torch loads
    them (default memory format), over the same images already decoded in memory; the two
    alternate, five times each. petclf runs its model channels-last; that model alone on the
@@ -100,9 +100,9 @@ def warm_row(petclf_model: Path, images: list[Path]) -> Row:
     import numpy as np
     import torch
 
+    from petclf.inference import load_classifier, predict_images, prepare
     from petclf.model.build import rebuild
     from petclf.model.file import read_model
-    from petclf.predict import load_classifier, predict_images, prepare
 
     classifier = load_classifier(petclf_model, "cpu")
     state, meta = read_model(petclf_model)

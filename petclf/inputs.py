@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from petclf.errors import UsageError
+
 # --label-re as typed in a shell (single quotes, single backslashes): the label is what comes before _<number>.jpg
 LABEL_RE_EXAMPLE = r"'^(.*)_\d+\.jpg$'"
 SERIES_SUFFIXES = (".tsv", ".txt", ".csv", ".npy", ".npz", ".ts")  # what series.read_series reads
@@ -59,3 +61,9 @@ def is_series_file(path: Path) -> bool:
     """Whether ``train DATA`` names a series file rather than an image folder."""
     path = Path(path)
     return path.suffix.lower() in SERIES_SUFFIXES and not path.is_dir()
+
+
+def refuse_image_labels(label_re, pets: bool, csv) -> None:
+    """A series file carries its labels: the options that label image folders do not apply."""
+    if label_re or pets or csv:
+        raise UsageError("--label-re, --pets and --labels-csv label image folders, not series files")

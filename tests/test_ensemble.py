@@ -10,9 +10,9 @@ import torch
 from conftest import SAMPLES, run, write_images
 
 from petclf.calibration import scaled
+from petclf.inference import load_classifier
 from petclf.model.file import read_model
 from petclf.model.load import trained_network
-from petclf.predict import load_classifier
 from petclf.series.readers import read_series
 
 pytestmark = pytest.mark.slow

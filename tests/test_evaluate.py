@@ -9,7 +9,7 @@ import pytest
 from conftest import SAMPLES, make_model, run, write_images
 from sklearn.metrics import classification_report
 
-from petclf.evaluate.report import Evaluation, report, top_losses
+from petclf.evaluation.report import Evaluation, report, top_losses
 
 
 def test_the_report_is_scikit_learns_and_top_k_counts_the_runners_up():
@@ -96,6 +96,6 @@ def test_a_folder_laid_out_by_split_is_refused_with_the_split_to_give(tmp_path):
     (["d/a/x.png"], ["x.png"]),
 ])
 def test_a_top_loss_is_titled_by_its_path_below_the_shared_folder(items, names):
-    from petclf.evaluate.report import _short_name
+    from petclf.evaluation.report import _short_name
 
     assert [_short_name(items, i) for i in range(len(items))] == names

@@ -10,9 +10,9 @@ import torch
 from conftest import SAMPLES, make_model, run, write_images
 from torch import nn
 
-from petclf.evaluate.explain import distinct_names, explain, time_attention
+from petclf.evaluation.explain import distinct_names, explain, time_attention
+from petclf.inference import Classifier
 from petclf.model.layers import Probabilities
-from petclf.predict import Classifier
 
 
 class HalfScores(nn.Module):
@@ -91,7 +91,7 @@ def test_each_input_gets_a_heat_map_name_of_its_own(paths, names):
     (("resnet18", "torchvision"), 32, "4", (8, 8)),  # layer2 would be 4 x 4: layer1
 ])
 def test_the_heat_map_comes_from_the_deepest_stage_with_a_fine_enough_map(arch, side, layer, size):
-    from petclf.evaluate.explain import cam_layer
+    from petclf.evaluation.explain import cam_layer
     from petclf.model import build as network
     from petclf.model.backbones import Arch
 

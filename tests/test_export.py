@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import DIGITS, SAMPLES, make_model, modules_to_predict, run
 
-from petclf.predict import load_classifier
+from petclf.inference import load_classifier
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import DIGITS, make_model, modules_to_predict, run, write_images
 
-from petclf.predict import load_classifier, predict_images
+from petclf.inference import load_classifier, predict_images
 from petclf.series.augment import window_views
 
 
@@ -58,7 +58,7 @@ def test_predict_imports_neither_fastai_nor_pickle_loading(digits_run):
 def test_the_channels_last_model_predicts_what_the_default_layout_does(digits_run):
     import torch
 
-    from petclf.predict import load_classifier, predict_images
+    from petclf.inference import load_classifier, predict_images
 
     folder, _ = digits_run
     classifier = load_classifier(folder / "model.safetensors", "cpu")

@@ -61,8 +61,8 @@ def test_a_ridge_ensemble_fits_in_seconds_and_is_an_ordinary_model_file(tmp_path
 
 def _explains_each_view(run_folder):
     """Grad-CAM of a model whose body takes the views apart: one map over the three views."""
-    from petclf.evaluate.explain import explain
-    from petclf.predict import load_classifier
+    from petclf.evaluation.explain import explain
+    from petclf.inference import load_classifier
     from petclf.series.readers import read_series
 
     series = read_series(GUNPOINT / "GunPoint_TEST.tsv")

@@ -31,7 +31,7 @@ def note_uncalibrated(meta, model: Path, quiet: bool) -> None:
 def conformal_limits(meta, coverage: float | None, class_conditional: bool):
     """The conformal thresholds for --coverage (None without it)."""
     from petclf.errors import UsageError
-    from petclf.predict import set_thresholds
+    from petclf.inference import set_thresholds
 
     if coverage is None:
         if class_conditional:

@@ -7,8 +7,9 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli._data import Data, Valid, ValidPct, read_labelled, source_of
+from petclf.cli._data import Data, Valid, ValidPct
 from petclf.cli.options import CsvLabels, Fit, Json, LabelCol, LabelRe, Lengths, OldCsvLabels, Pets, Quiet, Seed
+from petclf.training.source import read_labelled, source_of
 
 
 @app.command(epilog="[bold]Examples[/]\n\n"

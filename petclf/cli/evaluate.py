@@ -22,9 +22,7 @@ from petclf.cli.options import (
     Quiet,
     at_least,
     one_format,
-    refuse_image_labels,
 )
-from petclf.errors import UsageError
 
 
 @app.command("evaluate", epilog="[bold]Examples[/]\n\n"
@@ -69,8 +67,8 @@ def evaluate(
     """
     from petclf.atomic import atomic_dir
     from petclf.cli._output import conformal_limits, csv_text, note_uncalibrated
-    from petclf.evaluate.report import class_rows
-    from petclf.predict import load_classifier
+    from petclf.evaluation.report import class_rows
+    from petclf.inference import load_classifier
 
     one_format(**{"--json": json_, "--csv-report": csv_report})
     kind = "series" if inputs.is_series_file(data) else "image"
@@ -110,26 +108,14 @@ def evaluate(
 def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k: int, folder: Path,
               quiet: bool, conformal: tuple) -> dict:
     """Predict every labelled item of ``given["data"]`` and write the report into ``folder``."""
-    from petclf.evaluate import report as ev
+    from petclf.evaluation import report as ev
 
-    data, tta = Path(given["data"]), given["tta"]
     label_re, pets, csv, label_col = labels
-    if kind == "series":
-        refuse_image_labels(label_re, pets, csv)
-        series = classifier.meta.series.read(data, label_col if label_col is not None else
-                                             classifier.meta.series.label_col)
-        if series.labels is None:
-            raise UsageError(f"{data}: has no labels to evaluate with")
-        with console.progress("evaluate", total=len(series.X), unit="series", quiet=quiet) as advance:
-            evaluation = ev.evaluate_series(classifier, series, bs, tta, advance)
-        panels = ev.series_panels(evaluation, series, classifier.meta)
-    else:
-        from petclf.images.data import LabelSource, labelled_images
-
-        images = labelled_images(data, LabelSource(csv, label_re, pets))
-        with console.progress("evaluate", total=len(images.files), unit="images", quiet=quiet) as advance:
-            evaluation = ev.evaluate_images(classifier, images, bs, tta, advance)
-        panels = ev.image_panels(evaluation, classifier.meta.image_size)
+    progress = (lambda total, unit: console.progress("evaluate", total=total, unit=unit, quiet=quiet))
+    evaluation, series = ev.evaluate_data(classifier, Path(given["data"]), ev.Labels(label_col, label_re, pets, csv),
+                                          bs, given["tta"], progress)
+    panels = (ev.image_panels(evaluation, classifier.meta.image_size) if series is None
+              else ev.series_panels(evaluation, series, classifier.meta))
     quality, bins = ev.calibration_report(evaluation, classifier.meta.temperature)
     summary = {**given, **ev.report(evaluation, top_k), "calibration": quality}
     limits, coverage = conformal

@@ -34,7 +34,7 @@ def explain(
 
     For a series model the map lies over the field image the model saw, and is also folded back onto the time axis and drawn over the series' curve.
     """
-    from petclf.predict import load_torch
+    from petclf.inference import load_torch
 
     if model.suffix == ".onnx":
         raise UsageError(f"{model}: explain needs the model file (.safetensors); an ONNX export has no gradients")
@@ -53,7 +53,7 @@ def explain(
 
 
 def _say_resolution(written: list[dict], quiet: bool) -> None:
-    from petclf.evaluate.explain import FINE_MAP
+    from petclf.evaluation.explain import FINE_MAP
 
     if written and not quiet:
         height, width = written[0]["map_size"]
@@ -66,10 +66,10 @@ def _say_resolution(written: list[dict], quiet: bool) -> None:
 def _images(classifier, files: list[Path], target: Optional[str], out: Path) -> list[dict]:
     import numpy as np
 
-    from petclf.evaluate.explain import distinct_names
-    from petclf.evaluate.explain import explain as grad_cam
+    from petclf.evaluation.explain import distinct_names
+    from petclf.evaluation.explain import explain as grad_cam
+    from petclf.inference import image_files, prepare
     from petclf.plots import save_cam
-    from petclf.predict import image_files, prepare
 
     written = []
     paths = image_files(files)
@@ -83,8 +83,8 @@ def _series(classifier, files: list[Path], target: Optional[str], rows: int, lab
             out: Path) -> list[dict]:
     from functools import partial
 
-    from petclf.evaluate.explain import explain as grad_cam
-    from petclf.evaluate.explain import time_attention
+    from petclf.evaluation.explain import explain as grad_cam
+    from petclf.evaluation.explain import time_attention
     from petclf.plots import save_cam
 
     if len(files) != 1:

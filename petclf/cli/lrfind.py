@@ -7,7 +7,7 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli._data import Bs, Data, Size, Valid, ValidPct, load, source_of
+from petclf.cli._data import Bs, Data, Size, Valid, ValidPct
 from petclf.cli.options import (
     ArchName,
     Colormap,
@@ -30,6 +30,7 @@ from petclf.cli.options import (
     Workers,
     at_least,
 )
+from petclf.training.source import load, source_of
 
 
 @app.command("lr-find", epilog="[bold]Examples[/]\n\n"

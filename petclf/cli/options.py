@@ -66,7 +66,6 @@ Lengths = Annotated[Fit, typer.Option(help=(
     "Series of different lengths: 'pad' them with zeros at their end to the longest (their duration stays "
     "in the picture), or 'resample' each to it (only their shape does). Longer ones met in predicting are "
     "resampled down."))]
-LENGTHS_DONE = {"pad": "padded with zeros to", "resample": "resampled to"}
 Colormap = Annotated[str, typer.Option(help="Any matplotlib colormap, or 'gray'.")]
 LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
                                                      f"e.g. {LABEL_RE_EXAMPLE}.")]
@@ -115,9 +114,3 @@ AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then on
                                                    "instead of a table.")]
 OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_default=False, help=(
     "Also write the predictions to FILE: JSON when it ends in .json, else CSV."))]
-
-
-def refuse_image_labels(label_re, pets: bool, csv) -> None:
-    """A series file carries its labels: the options that label image folders do not apply."""
-    if label_re or pets or csv:
-        raise UsageError("--label-re, --pets and --labels-csv label image folders, not series files")

@@ -56,7 +56,7 @@ def predict_image(
     out: OutFile = None,
 ) -> None:
     """Classify images with a trained model; an unreadable image is reported and the rest go on (exit 1 if any failed)."""
-    from petclf.predict import image_files, load_classifier, predict_images
+    from petclf.inference import image_files, load_classifier, predict_images
 
     one_format(**{"--json": json_, "--csv": csv})
     images = image_files(files)
@@ -92,7 +92,7 @@ def _set_of(meta, probability: dict[str, float], limits) -> dict:
         return {}
     import numpy as np
 
-    from petclf.predict import prediction_sets
+    from petclf.inference import prediction_sets
 
     return {"set": prediction_sets(meta, np.array([[probability[c] for c in meta.classes]]), limits)[0]}
 
@@ -133,9 +133,9 @@ def predict_series(
     """
     import numpy as np
 
+    from petclf.inference import load_classifier, prediction_sets
+    from petclf.inference import predict_series as classify
     from petclf.metrics import score
-    from petclf.predict import load_classifier, prediction_sets
-    from petclf.predict import predict_series as classify
 
     one_format(**{"--json": json_, "--csv": csv})
     classifier = load_classifier(model, device, input="series")

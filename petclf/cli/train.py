@@ -8,7 +8,7 @@ import typer
 
 from petclf import console, inputs
 from petclf.cli._app import app
-from petclf.cli._data import DATA_HELP, Bs, I, S, Size, T, Valid, ValidPct, load, source_of
+from petclf.cli._data import DATA_HELP, Bs, I, S, Size, T, Valid, ValidPct
 from petclf.cli.options import (
     ArchName,
     Colormap,
@@ -33,6 +33,7 @@ from petclf.cli.options import (
 )
 from petclf.errors import UsageError
 from petclf.training.balance import CHOICES as BALANCE_CHOICES
+from petclf.training.source import load, source_of
 
 Folds = Annotated[Optional[int], typer.Option(help=(
     f"Train K models, each validated on its own stratified fold, and keep them all: predict averages them, "

@@ -8,7 +8,8 @@ import typer
 
 from petclf import console
 from petclf.cli._app import app
-from petclf.cli.options import LENGTHS_DONE, Colormap, Fit, GafMethod, Json, LabelCol, Lengths, NoLabels, at_least
+from petclf.cli.options import Colormap, Fit, GafMethod, Json, LabelCol, Lengths, NoLabels, at_least
+from petclf.training.source import LENGTHS_DONE
 
 
 class Split(str, Enum):

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from petclf import calibration
+from petclf import calibration, inputs
+from petclf.errors import UsageError
 from petclf.images.data import LabelledImages
+from petclf.inference import Classifier, predict_images, predict_series, prediction_sets
 from petclf.metrics import score
-from petclf.predict import Classifier, predict_images, predict_series, prediction_sets
 from petclf.series.readers import SeriesSet
 
 
@@ -55,6 +56,39 @@ def evaluate_series(classifier: Classifier, series: SeriesSet, bs: int = 64, tta
                     advance=lambda n: None) -> Evaluation:
     probs = predict_series(classifier, series, bs=bs, advance=advance, tta=tta)
     return Evaluation(classifier.meta.classes, [str(row) for row in range(len(series.X))], series.labels, probs, "row")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How the items of labelled data are labelled: a series file's ``label_col`` (None: the one
+    the model was trained with); an image folder's labels as ``images.data.LabelSource`` reads them."""
+
+    label_col: str | None = None
+    label_re: str | None = None
+    pets: bool = False
+    csv: Path | None = None
+
+
+def evaluate_data(classifier: Classifier, data: Path, labels: Labels = Labels(), bs: int = 64, tta: bool = False,
+                  progress=None) -> tuple[Evaluation, SeriesSet | None]:
+    """The model's probabilities for every labelled item of ``data`` (a series file or an image
+    folder, as its model reads), and the series when they are series. ``progress(total, unit)``
+    gives the context manager that counts items done (console.progress)."""
+    from contextlib import nullcontext
+
+    from petclf.images.data import LabelSource, labelled_images
+
+    counting = progress or (lambda total, unit: nullcontext(lambda n: None))
+    if classifier.meta.input == "series":
+        inputs.refuse_image_labels(labels.label_re, labels.pets, labels.csv)
+        series = classifier.meta.series.read(data, labels.label_col or classifier.meta.series.label_col)
+        if series.labels is None:
+            raise UsageError(f"{data}: has no labels to evaluate with")
+        with counting(len(series.X), "series") as advance:
+            return evaluate_series(classifier, series, bs, tta, advance), series
+    images = labelled_images(data, LabelSource(labels.csv, labels.label_re, labels.pets))
+    with counting(len(images.files), "images") as advance:
+        return evaluate_images(classifier, images, bs, tta, advance), None
 
 
 def report(evaluation: Evaluation, k: int = 5) -> dict:
@@ -117,7 +151,7 @@ def top_losses(evaluation: Evaluation, n: int) -> list[int]:
 
 def image_panels(evaluation: Evaluation, size: int, n: int = 12) -> list[dict]:
     """The top losses as the model saw them (``predict.prepare``'s pixels)."""
-    from petclf.predict import prepare
+    from petclf.inference import prepare
 
     return [{"image": prepare(Path(evaluation.items[i]), size), "title": _title(evaluation, i)}
             for i in top_losses(evaluation, n)]

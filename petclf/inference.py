@@ -66,12 +66,12 @@ class Prediction:
     error: str | None = None
 
 
-def load_classifier(path: Path, device: str = "auto", input: str = "image") -> Classifier:
+def load_classifier(path: Path, device: str = "auto", input: str | None = "image") -> Classifier:
     """The model in ``path`` (a model file or run folder, or an exported ``.onnx`` file), which
-    must classify ``input``."""
+    must classify ``input`` (None: either)."""
     classifier = _load_exported(path, device) if Path(path).suffix == SUFFIX else load_torch(path, device)
     meta = classifier.meta
-    if meta.input != input:
+    if input is not None and meta.input != input:
         plural = {"image": "images", "series": "series"}
         raise UsageError(f"{path}: this model classifies {plural[meta.input]}, not {plural[input]} "
                          f"(use petclf predict {meta.input})")

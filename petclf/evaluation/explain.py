@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from petclf.errors import UsageError
-from petclf.predict import Classifier
+from petclf.inference import Classifier
 
 FINE_MAP = 7  # a heat-map coarser than 7 x 7 (ResNet's at 224 px) says little of where the model looked
 
