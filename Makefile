@@ -10,7 +10,7 @@ SHELL := /bin/bash
 comma := ,
 PIP_INSTALL = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test bench bench-ucr clean
+.PHONY: demo test docs bench bench-ucr clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(call PIP_INSTALL,-e '.[test$(comma)bench]')
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-demo
+
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(call PIP_INSTALL,-e '.[docs]')
+	touch $@
 
 # Time series to images; a classifier trained straight from the GunPoint series, then its test
 # file predicted; transfer learning on the bundled digits, exported to ONNX and predicted
@@ -47,6 +51,11 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# The documentation site, into site/: --strict fails on a broken link or a missing reference
+# (mkdocs.yml), and the CLI reference is generated from the commands at every build.
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict
+
 # Every benchmark, one table, written to bench/results/<date>-<machine>.md (about 15 minutes here).
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/all.py
@@ -57,4 +66,4 @@ bench-ucr: $(VENV)/.installed-bench
 	$(BIN)/python bench/ucr.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache
+	rm -rf $(VENV) demo-out site .pytest_cache

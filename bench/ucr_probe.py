@@ -71,14 +71,27 @@ def halves(y, seeds: list[int]):
     return [train_test_split(np.arange(len(y)), test_size=0.5, stratify=y, random_state=seed) for seed in seeds]
 
 
-def score(F, y, fit, held) -> float:
-    import numpy as np
+def score(F, y, fit, held, alphas=None) -> float:
+    """Held-out accuracy of a ridge member's classifier (petclf's penalty grid, or ``alphas``)."""
     from sklearn.linear_model import RidgeClassifierCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=np.logspace(-6, 6, 25)))
+    from petclf.training.ridge import ALPHAS
+
+    model = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=ALPHAS if alphas is None else alphas))
     return float(model.fit(F[fit], y[fit]).score(F[held], y[held]))
+
+
+def penalty_grid(text: str):
+    """``LOW,HIGH`` as powers of ten, two a decade and both ends (13 for 1e-3..1e3), and how a row
+    names it; '' is petclf's own grid (label '', alphas None)."""
+    import numpy as np
+
+    if not text:
+        return "", None
+    low, high = map(float, text.split(","))
+    return f", alphas 1e{low:g}..1e{high:g}", np.logspace(low, high, 1 + 2 * round(high - low))
 
 
 def minirocket(X, y, fit, held, seed: int) -> float:
@@ -96,6 +109,8 @@ def main() -> None:
     parser.add_argument("--methods", default="seg,rp,gadf", help="';'-separated --method values to compare")
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--alphas", default="", help="';'-separated ridge penalty grids as exponents LOW,HIGH "
+                                                      "(13 per 6 decades); default: petclf's (training/ridge.py)")
     parser.add_argument("--lengths", default="pad", help="';'-separated: pad, resample (unequal lengths)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -110,12 +125,13 @@ def main() -> None:
             start = time.perf_counter()
             F = features(equal_length(X_train, lengths), method, args.size)
             seconds = time.perf_counter() - start
-            accuracy = [score(F, y, fit, held) for fit, held in splits]
-            shown = f" {lengths}" if isinstance(X_train, list) else ""
-            rows.append([name, f"`{method}` {args.size}px{shown}", " ".join(f"{a:.2f}" for a in accuracy),
-                         f"{statistics.mean(accuracy):.3f}", f"{statistics.mean(reference):.3f}",
-                         f"{statistics.mean(accuracy) / statistics.mean(reference):.2f}", f"{seconds:.0f}"])
-            print(" | ".join(rows[-1]), flush=True)
+            for shown_grid, alphas in map(penalty_grid, args.alphas.split(";")):
+                accuracy = [score(F, y, fit, held, alphas) for fit, held in splits]
+                shown = (f" {lengths}" if isinstance(X_train, list) else "") + shown_grid
+                rows.append([name, f"`{method}` {args.size}px{shown}", " ".join(f"{a:.2f}" for a in accuracy),
+                             f"{statistics.mean(accuracy):.3f}", f"{statistics.mean(reference):.3f}",
+                             f"{statistics.mean(accuracy) / statistics.mean(reference):.2f}", f"{seconds:.0f}"])
+                print(" | ".join(rows[-1]), flush=True)
     table = markdown_table(["dataset", "images", "held-out accuracy per half", "mean", "MiniRocket, same halves",
                             "ratio", "feature seconds (all)"], rows)
     path = RESULTS / "ucr-probe.md"

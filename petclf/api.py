@@ -35,10 +35,10 @@ def train(data: PathLike, out: PathLike, *, valid: PathLike | None = None, valid
           label_col: str = "0", lengths: str = "pad", overwrite: bool = False, quiet: bool = True,
           **options) -> TrainReport:
     """Train on ``data`` (an image folder or a series file) and write the run folder ``out``, as
-    ``petclf train DATA --out OUT`` does.
+    ``petclf train DATA --out OUT`` does. ``valid``, ``valid_pct``, ``label_re``, ``pets``,
+    ``labels_csv``, ``label_col`` and ``lengths`` say how the data are labelled and split, as the
+    options of the same names do.
 
-    :param valid, valid_pct, label_re, pets, labels_csv, label_col, lengths: how the data are
-        labelled and split, as the options of the same names.
     :param options: any option of a run (``petclf.training.recipe.TrainOptions``): ``arch``,
         ``epochs``, ``lr``, ``size``, ``bs``, ``member``, ``folds``, ``seed``, ``device``, …;
         what is not given takes the default for the data, as on the command line.

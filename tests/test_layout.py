@@ -80,12 +80,3 @@ def test_ruff_finds_no_unused_or_undefined_names_and_imports_are_sorted():
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(PACKAGE), str(PACKAGE.parent / "tests"),
                            str(PACKAGE.parent / "bench")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_the_readme_python_examples_run_as_written(monkeypatch):
-    readme = (PACKAGE.parent / "README.md").read_text()
-    blocks = [block.split("```", 1)[0] for block in readme.split("```python\n")[1:]]
-    assert blocks, "the README shows petclf as a library"
-    monkeypatch.chdir(PACKAGE.parent)  # the examples name the bundled samples from the checkout's root
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})

@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from petclf import __version__, console
+from petclf.cli._panels import PanelledCommand
 from petclf.errors import Interrupted, PetclfError
 
 
@@ -72,11 +73,14 @@ def _hide_library_notices() -> None:
     warnings.filterwarnings("ignore", module=r"fastai\.")
 
 
+CLICK_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH"}
+
+
 def _conventional_help() -> None:
     """Typer 0.2x's rich help puts a type beside every parameter (``<bool>`` beside a flag,
-    ``<list[Path]>`` beside FILES) and writes a required argument as ``{MODEL}``; the usage line
-    and columns here follow click's and every other CLI's conventions instead: ``MODEL``,
-    ``[DATA]``, ``FILES...``, a flag with no type. Typer offers no setting for it, so its two
+    ``<list[Path]>`` beside FILES, ``<str>`` beside text) and writes a required argument as
+    ``{MODEL}``; the usage line and columns here follow click's and every other CLI's conventions
+    instead: ``MODEL``, ``[DATA]``, ``FILES...``, ``--arch TEXT``, a flag with no type. Typer offers no setting for it, so its two
     methods are replaced here, in this one place; tests/test_cli.py fails when Typer changes them."""
     from typer.core import TyperArgument, TyperOption
 
@@ -84,10 +88,16 @@ def _conventional_help() -> None:
         name = argument.display_name_raw
         return (name if argument.required else f"[{name}]") + ("..." if argument.nargs != 1 else "")
 
-    option_type = TyperOption.display_type_rich
+    def metavar(option: TyperOption, ctx) -> str | None:
+        if option.is_flag or option.metavar:
+            return option.metavar
+        typed = option.display_type_rich_typer(ctx).strip("<>")  # Typer's <str>, <int>, <path>, <a|b>
+        return CLICK_METAVARS.get(typed, f"[{typed}]")  # click's: TEXT, INTEGER, PATH, [a|b]
+
+    TyperOption.display_type_rich_typer = TyperOption.display_type_rich
     TyperArgument._usage_display_name = usage_name
     TyperArgument.display_type_rich = lambda argument, ctx: None
-    TyperOption.display_type_rich = lambda option, ctx: None if option.is_flag else option_type(option, ctx)
+    TyperOption.display_type_rich = metavar
 
 
 _conventional_help()
@@ -100,7 +110,14 @@ def _report(message: str, code: int, debug: bool) -> int:
     return code
 
 
-app = typer.Typer(
+class Commands(typer.Typer):
+    """A Typer app whose commands group their options into help panels (_panels.py)."""
+
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or PanelledCommand, **kwargs)
+
+
+app = Commands(
     cls=_ReportingGroup,
     help="Transfer learning with fastai from the command line.\n\n"
          "[bold]petclf check[/] looks at a data set before training (counts, sizes, duplicates across the split), "

@@ -53,10 +53,9 @@ class Scaling(str, Enum):
     dataset = "dataset"
 
 
-GafScaling = Annotated[Scaling, typer.Option(help="How values become angles: each series min-max scaled "
-                                                  "on its own (the GAF paper, pyts), or every series with "
-                                                  "the training set's min and max per channel, which keeps "
-                                                  "amplitude.")]
+GafScaling = Annotated[Scaling, typer.Option(metavar="HOW", help=(
+    "How values become angles: 'series', each series min-max scaled on its own (the GAF paper, pyts), or "
+    "'dataset', every series with the training set's min and max per channel, which keeps amplitude."))]
 class Fit(str, Enum):
     pad = "pad"
     resample = "resample"

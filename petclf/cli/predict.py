@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from petclf import console
-from petclf.cli._app import app
+from petclf.cli._app import Commands, app
 from petclf.cli._output import UNKNOWN, conformal_limits, emit, note_uncalibrated, set_column, unsure
 from petclf.cli.options import (
     AsCsv,
@@ -24,7 +24,7 @@ from petclf.cli.options import (
     one_format,
 )
 
-predict_app = typer.Typer(help="Classify with a trained model.", invoke_without_command=True,
+predict_app = Commands(help="Classify with a trained model.", invoke_without_command=True,
                           rich_markup_mode="rich")
 app.add_typer(predict_app, name="predict")
 
