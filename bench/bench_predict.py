@@ -39,7 +39,7 @@ def write_digits(folder: Path, n: int) -> list[Path]:
 
     digits = load_digits()
     paths = []
-    for i, (image, label) in enumerate(zip(digits.images[:n], digits.target[:n])):
+    for i, (image, label) in enumerate(zip(digits.images[:n], digits.target[:n], strict=True)):
         path = folder / str(label) / f"{i:04d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.round(image * 255 / 16).astype(np.uint8)).save(path)

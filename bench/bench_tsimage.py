@@ -76,7 +76,7 @@ def pyts_png_loop(path: Path, out: Path, size: int) -> None:
     data = np.loadtxt(path, delimiter="\t")
     fields = GramianAngularField(image_size=size, method="difference").transform(data[:, 1:])
     cmap = matplotlib.colormaps["viridis"]
-    for row, (label, field) in enumerate(zip(data[:, 0], fields)):
+    for row, (label, field) in enumerate(zip(data[:, 0], fields, strict=True)):
         folder = out / str(int(label))
         folder.mkdir(parents=True, exist_ok=True)
         rgb = (cmap((field + 1) / 2)[..., :3] * 255).round().astype(np.uint8)

@@ -9,9 +9,9 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -46,7 +46,7 @@ def timed_pair(ours: Callable[[], object], theirs: Callable[[], object], repeats
     ours(), theirs()
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        for work, seconds in zip((ours, theirs), times):
+        for work, seconds in zip((ours, theirs), times, strict=True):
             start = time.perf_counter()
             returned = work()
             seconds.append(returned if measure else time.perf_counter() - start)

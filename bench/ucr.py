@@ -123,7 +123,7 @@ def write_series(stem: Path, X, y) -> Path:
     else:
         path = stem.with_suffix(".tsv")
         path.write_text("".join("\t".join([str(label), *map(repr, map(float, row))]) + "\n"
-                                for row, label in zip(X, y)))
+                                for row, label in zip(X, y, strict=True)))
     return path
 
 

@@ -120,7 +120,7 @@ def main() -> None:
         X, _ = as_arrays(X_train, X_test)
         y = np.asarray(y_train).astype(str)
         splits = halves(y, seeds)
-        reference = [minirocket(X, y, fit, held, seed) for (fit, held), seed in zip(splits, seeds)]
+        reference = [minirocket(X, y, fit, held, seed) for (fit, held), seed in zip(splits, seeds, strict=True)]
         for method, lengths in itertools.product(args.methods.split(";"), args.lengths.split(";")):
             start = time.perf_counter()
             F = features(equal_length(X_train, lengths), method, args.size)

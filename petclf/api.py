@@ -108,8 +108,8 @@ def predict(model: Classifier | PathLike, items: PathLike | list[PathLike] | np.
             series = want.read(Path(items), label_col or want.label_col)
         probs = predict_series(classifier, series, bs=bs, tta=want.windows if tta is None else tta)
         names = [str(row) for row in range(len(probs))]
-    return [Predicted(name, classes[int(p.argmax())], float(p.max()), dict(zip(classes, map(float, p))))
-            for name, p in zip(names, probs)]
+    return [Predicted(name, classes[int(p.argmax())], float(p.max()), dict(zip(classes, map(float, p), strict=True)))
+            for name, p in zip(names, probs, strict=True)]
 
 
 def evaluate(model: Classifier | PathLike, data: PathLike, *, bs: int = 64, tta: bool | None = None,

@@ -1,6 +1,10 @@
 """Write files and folders under a temporary name and rename them into place at the end,
 so an error or Ctrl-C never leaves a half-written output behind.
 
+What is renamed into place is flushed to disk first (fsync), and so is the folder the rename
+changed, so a power cut leaves the old output or the new one. Replacing a folder takes two
+renames (the old one aside, the new one in); Ctrl-C and SIGTERM wait until both are done.
+
 ``tempfile`` makes its files 0600 and folders 0700; what is renamed into place gets the
 permissions a plain ``open`` or ``mkdir`` would have given it (0666 / 0777 less the umask)."""
 
@@ -28,7 +32,9 @@ def atomic_file(dest: Path) -> Iterator[Path]:
         with _write_errors_named(dest):
             yield Path(tmp)
             os.chmod(tmp, 0o666 & ~_umask())
+            _fsync(Path(tmp))
             os.replace(tmp, dest)
+            _fsync(dest.absolute().parent)
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -49,7 +55,11 @@ def atomic_dir(dest: Path, overwrite: bool = False) -> Iterator[Path]:
         with _write_errors_named(dest, inside=tmp):
             yield tmp
             os.chmod(tmp, 0o777 & ~_umask())
+            for path in sorted(tmp.rglob("*"), reverse=True):  # files before the folders holding them
+                _fsync(path)
+            _fsync(tmp)
             _swap_in(tmp, dest)
+            _fsync(dest.absolute().parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -75,13 +85,51 @@ def _umask() -> int:
 
 
 def _swap_in(tmp: Path, dest: Path) -> None:
+    """``tmp`` renamed to ``dest``, an existing ``dest`` first moved aside and then removed."""
     if not dest.exists():
         os.rename(tmp, dest)
         return
     old = dest.with_name(f".{dest.name}.{os.getpid()}.old")
-    os.rename(dest, old)
-    os.rename(tmp, dest)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        with _signals_held():
+            os.rename(dest, old)
+            os.rename(tmp, dest)
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM held back until the block is done, then raised again for their
+    own handlers: between the two renames of a swap, neither the old folder nor the new one is in
+    place. Handlers, not a signal mask: a mask holds one thread, and the kernel hands a signal to
+    any other (torch's threads). Signals reach Python's handlers only in the main thread, so
+    elsewhere there is nothing to hold."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = {held: signal.signal(held, lambda number, frame: caught.append(number))
+                for held in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, signal.SIG_DFL if handler is None else handler)
+        for number in caught:
+            signal.raise_signal(number)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a folder's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _writable_parent(dest: Path) -> Path:

@@ -145,7 +145,7 @@ def prediction_sets(probs: np.ndarray, limits: np.ndarray) -> list[list[int]]:
     The most probable class scores 0, so a set is never empty."""
     scores = aps_scores(probs)
     order = np.argsort(-probs, axis=1, kind="stable")
-    return [[int(c) for c in row if s[c] <= limits[c] + 1e-9] for row, s in zip(order, scores)]
+    return [[int(c) for c in row if s[c] <= limits[c] + 1e-9] for row, s in zip(order, scores, strict=True)]
 
 
 def check_coverage(coverage: float) -> float:

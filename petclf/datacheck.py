@@ -102,7 +102,7 @@ def near_groups(bits: np.ndarray, within: int) -> list[list[int]]:
     ones = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1).astype(np.uint8)
     for start in range(0, n, 256):  # row blocks keep the distance table small
         distance = ones[bits[start:start + 256, None, :] ^ bits[None, :, :]].sum(2)
-        for a, b in zip(*np.nonzero(distance <= within)):
+        for a, b in zip(*np.nonzero(distance <= within), strict=True):
             a, b = a + start, int(b)
             if a < b:
                 parent[root(a)] = root(b)

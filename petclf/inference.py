@@ -155,7 +155,7 @@ def predict_images(classifier: Classifier, files: list[Path], bs: int = 64, top_
             views = [pixels, np.ascontiguousarray(pixels[:, :, ::-1])] if tta else [pixels]
             probs = np.mean([classifier.probabilities(view) for view in views], axis=0)
             best = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-            for (path, _), p, i in zip(good, probs, best):
+            for (path, _), p, i in zip(good, probs, best, strict=True):
                 results[path] = Prediction(path, [(meta.classes[c], float(p[c])) for c in i])
         advance(len(batch))
     return [results[path] for path in files]

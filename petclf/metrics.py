@@ -22,9 +22,9 @@ def score(true: list[str], predicted: list[str], classes: list[str]) -> Score:
     classes = list(classes) + natural_order(set(true) - set(classes))
     at = {label: i for i, label in enumerate(classes)}
     matrix = [[0] * len(classes) for _ in classes]
-    for t, p in zip(true, predicted):
+    for t, p in zip(true, predicted, strict=True):
         matrix[at[t]][at[p]] += 1
-    right = sum(t == p for t, p in zip(true, predicted))
+    right = sum(t == p for t, p in zip(true, predicted, strict=True))
     return Score(right / len(true), classes, matrix)
 
 

@@ -97,7 +97,7 @@ def save_lr_plot(lrs: list[float], losses: list[float], suggestions: dict[str, f
     ax.plot(lrs, losses, color="#1f77b4")
     ax.set_xscale("log")
     ax.set(xlabel="learning rate", ylabel="loss (smoothed)", title="learning-rate finder")
-    for (name, (lr, loss)), marker in zip(points.items(), "o^sD"):
+    for (name, (lr, loss)), marker in zip(points.items(), "o^sD", strict=False):
         at = "" if math.isclose(lr, suggestions[name]) else f", marked at {lr:.2e}"
         ax.plot(lr, loss, marker, markersize=8, label=f"{name}: {suggestions[name]:.2e}{at}")
     ax.axvline(used[0], color="black", linestyle="--", label=f"train uses {used[0]:.2e} ({used[1]})")
@@ -113,7 +113,7 @@ def save_history(histories: list[list[dict]], best_epochs: list[int], path: Path
 
     fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(10, 4))
     many = len(histories) > 1
-    for k, (rows, best) in enumerate(zip(histories, best_epochs)):
+    for k, (rows, best) in enumerate(zip(histories, best_epochs, strict=True)):
         epochs = [row["epoch"] for row in rows]
         loss_ax.plot(epochs, [row["train_loss"] for row in rows], color=f"C{k}", linestyle=":",
                      label="training" if k == 0 else None)
@@ -241,7 +241,7 @@ def save_cam(image: np.ndarray, cam: np.ndarray, title: str, path: Path,
     if series is not None:
         curve_ax = axes[0, 1]
         time = np.arange(series.shape[-1])
-        for values, weight in zip(series, attention):
+        for values, weight in zip(series, attention, strict=True):
             curve_ax.plot(time, values, color="0.75", linewidth=1)
             curve_ax.scatter(time, values, c=weight, cmap=heat_map, norm=scale, s=8)
         curve_ax.set(xlabel="time", ylabel="value", title="the map folded onto the time axis")

@@ -45,7 +45,7 @@ def numbers(values) -> list[str]:
 
 def write_ucr(path: Path, X: np.ndarray, y) -> Path:
     """A UCR-format file: tab-separated, label first."""
-    rows = ["\t".join([str(label), *numbers(series)]) for series, label in zip(X, y)]
+    rows = ["\t".join([str(label), *numbers(series)]) for series, label in zip(X, y, strict=True)]
     path.write_text("\n".join(rows) + "\n")
     return path
 

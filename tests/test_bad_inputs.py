@@ -274,6 +274,8 @@ CASES = {
                                         "--class 'zebra' is not one of the model's classes"),
     "explain two series files": (["explain", "{ser}", "{train}", "{train}", "--out", "{out}"], 2,
                                  "a series model explains one series file at a time"),
+    "explain into a folder that is not empty": (["explain", "{img}", "{D}/good.png", "--out", "{D}/out-full"], 2,
+                                                "{D}/out-full: folder exists and is not empty (use --overwrite"),
     # numbers
     "batch of 0": (["train", "{D}/four", "--bs", "0", "--out", "{out}"], 2, "--bs must be at least 1 (got 0)"),
     "image side of 0": (["train", "{D}/four", "--size", "0", "--out", "{out}"], 2, "--size must be at least 16 (got 0)"),

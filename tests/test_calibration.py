@@ -68,7 +68,7 @@ def test_sets_cover_the_true_class_as_often_as_asked_over_many_draws(class_condi
         fitted = calibration.calibrate(probs[:400], labels[:400])
         limits = calibration.thresholds(fitted, 0.9, 4, class_conditional)
         sets = calibration.prediction_sets(calibration.scaled(probs[400:], fitted.temperature), limits)
-        for chosen, label in zip(sets, labels[400:]):
+        for chosen, label in zip(sets, labels[400:], strict=True):
             covered[label].append(label in chosen)
         sizes.append(np.mean([len(s) for s in sets]))
     overall = np.mean([c for cs in covered.values() for c in cs])

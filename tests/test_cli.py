@@ -72,7 +72,7 @@ def test_debug_shows_the_traceback():
 
 def test_help_follows_the_usual_conventions_for_arguments_and_flags():
     """petclf replaces two of Typer's help methods (cli/_app.py): this fails when Typer changes them."""
-    for path, command in leaf_commands(typer.main.get_command(app)):
+    for path, _ in leaf_commands(typer.main.get_command(app)):
         text = run(*path, "--help").stdout
         usage = next(line for line in text.splitlines() if "Usage:" in line)
         assert "[[" not in usage and "{" not in usage, usage

@@ -36,7 +36,7 @@ def test_pets_rule_upper_case_first_letter_is_a_cat(tmp_path):
     write_images(tmp_path / "images", ["Abyssinian_1.jpg", "Bengal_2.jpg", "beagle_3.jpg", "pug_4.jpg"])
     (tmp_path / "images" / "Readme.txt").write_text("not an image")
     images = find_images(tmp_path / "images", LabelSource(pets=True), valid_pct=0.5)
-    assert dict(zip((p.name for p in images.files), images.labels)) == {
+    assert dict(zip((p.name for p in images.files), images.labels, strict=True)) == {
         "Abyssinian_1.jpg": "cat", "Bengal_2.jpg": "cat", "beagle_3.jpg": "dog", "pug_4.jpg": "dog"}
 
 

@@ -73,7 +73,7 @@ def test_an_image_ensemble_exports_to_onnx_and_predicts_the_same(tmp_path):
     predictions = [json.loads(run("predict", "image", model, tmp_path / "data", "--json").stdout)
                    for model in (tmp_path / "run", tmp_path / "run" / "model.onnx")]
     assert [p["label"] for p in predictions[0]] == [p["label"] for p in predictions[1]]
-    assert max(abs(a["probability"] - b["probability"]) for a, b in zip(*predictions)) < 1e-3
+    assert max(abs(a["probability"] - b["probability"]) for a, b in zip(*predictions, strict=True)) < 1e-3
 
 
 def test_a_series_ensemble_exports_to_onnx_and_predicts_the_same(series_ensemble, tmp_path):
@@ -82,10 +82,10 @@ def test_a_series_ensemble_exports_to_onnx_and_predicts_the_same(series_ensemble
     test = SAMPLES / "GunPoint" / "GunPoint_TEST.tsv"
     predictions = [json.loads(run("predict", "series", model, test, "--json").stdout)["predictions"]
                    for model in (folder, tmp_path / "gp.onnx")]
-    assert sum(p["label"] != q["label"] for p, q in zip(*predictions)) <= 1
+    assert sum(p["label"] != q["label"] for p, q in zip(*predictions, strict=True)) <= 1
     # the two engines' float32 products differ in the last bit, which takes a field value at a
     # colour-level boundary to the next level: a few pixels, so most probabilities agree to 1e-4
-    assert np.median([abs(p["probability"] - q["probability"]) for p, q in zip(*predictions)]) < 1e-4
+    assert np.median([abs(p["probability"] - q["probability"]) for p, q in zip(*predictions, strict=True)]) < 1e-4
 
 
 def test_folds_with_a_given_validation_file_are_refused(tmp_path):

@@ -26,7 +26,7 @@ def test_the_exported_model_predicts_what_the_model_file_does(digits_run, tmp_pa
     assert len(ours) == len(theirs) > 10
     assert [p["label"] for p in ours] == [p["label"] for p in theirs]
     assert max(abs(a["probability"] - b["probability"])
-               for p, q in zip(ours, theirs) for a, b in zip(p["top"], q["top"])) < 1e-3  # fp32 kernels differ
+               for p, q in zip(ours, theirs, strict=True) for a, b in zip(p["top"], q["top"], strict=True)) < 1e-3  # fp32 kernels differ
 
 
 def test_export_writes_beside_the_model_and_replaces_only_when_told(digits_run, tmp_path):

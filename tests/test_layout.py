@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "petclf"
 # Lowest first. A module imports from its own group or from lower layers; groups that share a
 # layer stand side by side and do not import each other.
 LAYERS = [
-    {"base": {"errors", "console", "atomic", "device", "plots", "inputs", "splits", "metrics", "datacheck", "calibration"}},
+    {"base": {"errors", "console", "atomic", "device", "plots", "inputs", "splits", "metrics", "datacheck", "calibration", "threads"}},
     {"images": {"images"}, "series": {"series"}},
     {"model": {"model"}},
     {"inference": {"inference"}},

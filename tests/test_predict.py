@@ -20,7 +20,7 @@ def test_predictions_agree_with_the_validation_at_the_end_of_training(digits_run
     assert result.exit_code == 0, result.stderr
     predicted = json.loads(result.stdout)
     assert [p["label"] for p in predicted] == [row["predicted"] for row in rows]
-    assert max(abs(p["probability"] - float(row["confidence"])) for p, row in zip(predicted, rows)) < 1e-3
+    assert max(abs(p["probability"] - float(row["confidence"])) for p, row in zip(predicted, rows, strict=True)) < 1e-3
 
 
 def test_folders_are_searched_and_top_k_is_sorted(digits_run):
@@ -70,7 +70,7 @@ def test_the_channels_last_model_predicts_what_the_default_layout_does(digits_ru
     assert stem.is_contiguous()
     plain = predict_images(classifier, files, top_k=3)
     assert [p.top[0][0] for p in fast] == [p.top[0][0] for p in plain]
-    assert max(abs(a[1] - b[1]) for p, q in zip(fast, plain) for a, b in zip(p.top, q.top)) < 1e-4
+    assert max(abs(a[1] - b[1]) for p, q in zip(fast, plain, strict=True) for a, b in zip(p.top, q.top, strict=True)) < 1e-4
 
 
 def test_tta_averages_an_image_and_its_mirror_image(tmp_path):

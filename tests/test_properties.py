@@ -79,10 +79,10 @@ def write_table(path: Path, X: np.ndarray, y: list[str]) -> None:
         np.savez(path, X=X, y=np.array(y))
     elif path.suffix == ".ts":
         path.write_text("@problemName p\n@univariate true\n@classLabel true\n@data\n"
-                        + "".join(",".join(row) + f":{label}\n" for row, label in zip(cells, y)))
+                        + "".join(",".join(row) + f":{label}\n" for row, label in zip(cells, y, strict=True)))
     else:
         sep = {".tsv": "\t", ".csv": ",", ".txt": " "}[path.suffix]
-        path.write_text("".join(sep.join([label, *row]) + "\n" for row, label in zip(cells, y)))
+        path.write_text("".join(sep.join([label, *row]) + "\n" for row, label in zip(cells, y, strict=True)))
 
 
 @SETTINGS

@@ -22,7 +22,7 @@ def test_reads_ucr_tsv_with_labels_first(tmp_path, gunpoint):
 def test_reads_any_delimiter(tmp_path, coffee, suffix, sep):
     X, _, y, _ = coffee
     path = tmp_path / f"coffee{suffix}"
-    path.write_text("\n".join(sep.join([f"{label:.7e}", *numbers(row)]) for row, label in zip(X, y)))
+    path.write_text("\n".join(sep.join([f"{label:.7e}", *numbers(row)]) for row, label in zip(X, y, strict=True)))
     series = read_series(path)
     assert series.X.shape == (28, 1, 286)
     assert series.classes == ["0", "1"]  # UCR's 0.0000000e+00 is label "0"
@@ -31,7 +31,7 @@ def test_reads_any_delimiter(tmp_path, coffee, suffix, sep):
 def test_csv_header_names_the_label_column(tmp_path, gunpoint):
     X, _, y, _ = gunpoint
     rows = ["t0,t1,t2,gesture"] + [f"{a},{b},{c},{'draw' if k == 1 else 'point'}"
-                                   for (a, b, c), k in zip(X[:, :3], y)]
+                                   for (a, b, c), k in zip(X[:, :3], y, strict=True)]
     (tmp_path / "g.csv").write_text("\n".join(rows))
     series = read_series(tmp_path / "g.csv", label_col="gesture")
     assert series.X.shape == (50, 1, 3)
@@ -70,7 +70,7 @@ def test_reads_npz_with_labels(tmp_path, basic_motions):
 def write_ts(path, X, y, extra_header=""):
     header = f"@problemName test\n{extra_header}@univariate {str(X.shape[1] == 1).lower()}\n" \
              f"@equalLength true\n@classLabel true {' '.join(sorted(set(y)))}\n@data\n"
-    body = "\n".join(":".join([*(",".join(numbers(ch)) for ch in s), label]) for s, label in zip(X, y))
+    body = "\n".join(":".join([*(",".join(numbers(ch)) for ch in s), label]) for s, label in zip(X, y, strict=True))
     path.write_text("# a comment\n" + header + body + "\n")
     return path
 

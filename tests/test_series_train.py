@@ -149,7 +149,7 @@ def test_the_stem_s_dataset_bounds_move_with_the_model():
 
 def test_a_csv_with_its_label_last_is_refused_with_the_column_to_use(tmp_path, gunpoint):
     X, _, y, _ = gunpoint
-    rows = [",".join([*map(repr, map(float, series)), str(label)]) for series, label in zip(X, y)]
+    rows = [",".join([*map(repr, map(float, series)), str(label)]) for series, label in zip(X, y, strict=True)]
     (tmp_path / "last.csv").write_text("\n".join(rows) + "\n")
     result = run("train", tmp_path / "last.csv", *QUICK, "--out", tmp_path / "run")
     assert result.exit_code == 1 and "holds values such as" in result.stderr
@@ -158,7 +158,7 @@ def test_a_csv_with_its_label_last_is_refused_with_the_column_to_use(tmp_path, g
 
 def test_predict_series_reads_the_label_column_the_model_was_trained_with(tmp_path, gunpoint):
     X, _, y, _ = gunpoint
-    rows = [",".join([*map(repr, map(float, series)), str(label)]) for series, label in zip(X, y)]
+    rows = [",".join([*map(repr, map(float, series)), str(label)]) for series, label in zip(X, y, strict=True)]
     (tmp_path / "last.csv").write_text("\n".join(rows) + "\n")
     train_series(tmp_path / "last.csv", tmp_path / "run", "--label-col", "-1", "--epochs", "0")
     assert read_model(tmp_path / "run")[1].series.label_col == "-1"

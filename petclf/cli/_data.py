@@ -2,7 +2,7 @@
 and batch size (loading the data they name: training/source.py)."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ DATA_HELP = ("Folder of images: DATA/<label>/<image>, or DATA/train/<label>/… 
              "(what tsimage --split writes; a DATA/test folder is never read). Or a series file "
              "(.tsv/.txt/.csv/.npy/.npz/.ts, as tsimage reads), made into images on the fly.")
 Data = Annotated[Path, typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
-Valid = Annotated[Optional[Path], typer.Option(help=(
+Valid = Annotated[Path | None, typer.Option(help=(
     "Series only: a validation file instead of --valid-pct. It chooses the epoch that is kept, so it must "
     "not be the test file you will report accuracy on (predict that one afterwards)."), show_default=False)]
 ValidPct = Annotated[float, typer.Option(help="Share of each class held out for validation (unless DATA/valid, "
@@ -22,8 +22,8 @@ ValidPct = Annotated[float, typer.Option(help="Share of each class held out for 
 # Backbones shrink images 32-fold: below 16 px their last stages see a single pixel, and the
 # "model" trains without an error but learns next to nothing.
 MIN_SIZE = 16
-Size = Annotated[Optional[int], typer.Option(
+Size = Annotated[int | None, typer.Option(
     help=f"Image side in pixels \\[default: {I.size}; thumbnails: {T.size}; series: {S.size}, per channel].",
     show_default=False, callback=at_least(MIN_SIZE))]
-Bs = Annotated[Optional[int], typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; thumbnails: {T.bs}; "
+Bs = Annotated[int | None, typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; thumbnails: {T.bs}; "
                                                         f"series: {S.bs}].", show_default=False, callback=at_least(1))]

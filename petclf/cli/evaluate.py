@@ -2,7 +2,7 @@
 
 import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -39,19 +39,19 @@ def evaluate(
     pets: Pets = False,
     csv: CsvLabels = None,
     old_csv: OldCsvLabels = None,
-    label_col: Annotated[Optional[str], typer.Option(help=(
+    label_col: Annotated[str | None, typer.Option(help=(
         "Label column of a .tsv/.txt/.csv series file \\[default: the one the model was trained with]."),
         show_default=False)] = None,
     top_k: Annotated[int, typer.Option(help="Also count an item right when its label is among the model's "
                                             "top K classes.", metavar="K", callback=at_least(1))] = 5,
-    tta: Annotated[Optional[bool], typer.Option("--tta/--no-tta", show_default=False, help=(
+    tta: Annotated[bool | None, typer.Option("--tta/--no-tta", show_default=False, help=(
         "Test-time augmentation, as in predict \\[default: on for fine-tuned series models, off for ridge members "
         "and images]."))] = None,
     bs: Batch = 64,
     device: Device = "auto",
     coverage: Coverage = None,
     class_conditional: ClassConditional = False,
-    out: Annotated[Optional[Path], typer.Option(help="Folder for the report \\[default: evaluations/<date-time>].",
+    out: Annotated[Path | None, typer.Option(help="Folder for the report \\[default: evaluations/<date-time>].",
                                                 show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty report folder.")] = False,
     quiet: Quiet = False,

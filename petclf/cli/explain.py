@@ -1,11 +1,12 @@
 """``petclf explain``."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from petclf import console
+from petclf.atomic import atomic_dir
 from petclf.cli._app import app
 from petclf.cli.options import Device, Json, ModelPath, NoLabels, Quiet, at_least
 from petclf.errors import UsageError
@@ -19,7 +20,7 @@ def explain(
     model: ModelPath,
     files: Annotated[list[Path], typer.Argument(metavar="FILES", show_default=False, help=(
         "Images or folders of them; for a series model, one series file."))],
-    class_: Annotated[Optional[str], typer.Option("--class", show_default=False, help=(
+    class_: Annotated[str | None, typer.Option("--class", show_default=False, help=(
         "The class to explain \\[default: each item's prediction]."))] = None,
     rows: Annotated[int, typer.Option(help="Series: explain the first N rows of the file.", metavar="N",
                                       callback=at_least(1))] = 8,
@@ -27,10 +28,13 @@ def explain(
     device: Device = "auto",
     out: Annotated[Path, typer.Option(help="Folder for the heat-maps, one <name>-cam.png per input.")]
     = Path("explain"),
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out folder.")] = False,
     quiet: Quiet = False,
     json_: Json = False,
 ) -> None:
     """Show where the model looked: a Grad-CAM heat-map over each input, for its predicted class or --class.
+
+    The heat-maps go to the --out folder, written whole or not at all; a folder that is not empty is refused unless --overwrite.
 
     For a series model the map lies over the field image the model saw, and is also folded back onto the time axis and drawn over the series' curve.
     """
@@ -39,11 +43,14 @@ def explain(
     if model.suffix == ".onnx":
         raise UsageError(f"{model}: explain needs the model file (.safetensors); an ONNX export has no gradients")
     classifier = load_torch(model, device)
-    if classifier.meta.input == "series":
-        written = _series(classifier, files, class_, rows, None if no_labels else classifier.meta.series.label_col,
-                          out)
-    else:
-        written = _images(classifier, files, class_, out)
+    with atomic_dir(out, overwrite) as folder:  # all the heat-maps or none, and no old ones mixed in
+        if classifier.meta.input == "series":
+            written = _series(classifier, files, class_, rows,
+                              None if no_labels else classifier.meta.series.label_col, folder)
+        else:
+            written = _images(classifier, files, class_, folder)
+    for row in written:
+        row["heat_map"] = str(out / Path(row["heat_map"]).relative_to(folder))
     _say_resolution(written, quiet or json_)
     if json_:
         console.print_json(written)
@@ -63,7 +70,7 @@ def _say_resolution(written: list[dict], quiet: bool) -> None:
                         "the model looked" if coarse else ""))
 
 
-def _images(classifier, files: list[Path], target: Optional[str], out: Path) -> list[dict]:
+def _images(classifier, files: list[Path], target: str | None, out: Path) -> list[dict]:
     import numpy as np
 
     from petclf.evaluation.explain import distinct_names
@@ -73,13 +80,13 @@ def _images(classifier, files: list[Path], target: Optional[str], out: Path) -> 
 
     written = []
     paths = image_files(files)
-    for path, name in zip(paths, distinct_names(paths)):
+    for path, name in zip(paths, distinct_names(paths), strict=True):
         found = grad_cam(classifier, np.stack([prepare(path, classifier.meta.image_size)]), target)
         written.append(_save(found, 0, name, str(path), classifier.meta.classes, out, save_cam))
     return written
 
 
-def _series(classifier, files: list[Path], target: Optional[str], rows: int, label_col: Optional[str],
+def _series(classifier, files: list[Path], target: str | None, rows: int, label_col: str | None,
             out: Path) -> list[dict]:
     from functools import partial
 
@@ -102,7 +109,6 @@ def _series(classifier, files: list[Path], target: Optional[str], rows: int, lab
 
 
 def _save(found, i: int, stem: str, item: str, classes: list[str], out: Path, draw) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
     label, probability = classes[found.target[i]], float(found.probs[i, found.target[i]])
     path = out / f"{stem}-cam.png"
     draw(found.images[i], found.cams[i], f"{item}: {label} ({probability:.2f})", path)

@@ -1,7 +1,7 @@
 """``petclf export``."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,7 +17,7 @@ from petclf.cli.options import ModelPath
                               "  petclf predict series gunpoint.onnx GunPoint_TEST.tsv")
 def export(
     model: ModelPath,
-    out: Annotated[Optional[Path], typer.Option(help="The ONNX file to write (default: the model file's name, "
+    out: Annotated[Path | None, typer.Option(help="The ONNX file to write (default: the model file's name, "
                                                      "ending .onnx).", show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
 ) -> None:

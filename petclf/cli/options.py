@@ -1,9 +1,10 @@
 """Options that several commands share, declared once as ``Annotated`` types, and the checks
 that numbers on the command line get before anything runs."""
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated
 
 import typer
 
@@ -40,7 +41,7 @@ def one_format(**chosen: bool) -> None:
         raise UsageError(f"{' and '.join(given)} print different formats: choose one")
 
 
-GafMethod = Annotated[Optional[str], typer.Option(show_default=False, help=(
+GafMethod = Annotated[str | None, typer.Option(show_default=False, help=(
     "How a series becomes an image: one field coloured with --colormap, gadf or gasf (Gramian angular "
     "difference or summation field), mtf (Markov transition field), rp (recurrence plot) or seg (the series "
     "itself cut into sqrt(length) segments stacked as rows: every value of a long series kept); three "
@@ -66,29 +67,29 @@ Lengths = Annotated[Fit, typer.Option(help=(
     "in the picture), or 'resample' each to it (only their shape does). Longer ones met in predicting are "
     "resampled down."))]
 Colormap = Annotated[str, typer.Option(help="Any matplotlib colormap, or 'gray'.")]
-LabelRe = Annotated[Optional[str], typer.Option(help="Label = first group of this regex on each file name, "
+LabelRe = Annotated[str | None, typer.Option(help="Label = first group of this regex on each file name, "
                                                      f"e.g. {LABEL_RE_EXAMPLE}.")]
 Pets = Annotated[bool, typer.Option("--pets", help="The fast.ai book's Oxford-IIIT Pets rule: a file name "
                                                    "starting upper-case is a cat, else a dog.")]
-CsvLabels = Annotated[Optional[Path], typer.Option("--labels-csv", metavar="FILE", show_default=False, help=(
+CsvLabels = Annotated[Path | None, typer.Option("--labels-csv", metavar="FILE", show_default=False, help=(
     "CSV with a header row: file (relative to DATA), label."))]
 
 
-def _renamed_csv(param: typer.CallbackParam, value: Optional[Path]) -> Optional[Path]:
+def _renamed_csv(param: typer.CallbackParam, value: Path | None) -> Path | None:
     if value is not None:
         console.note("--csv FILE is now --labels-csv FILE (predict's --csv prints CSV)")
     return value
 
 
 # The label file's old spelling, which clashed with predict's --csv (print CSV): still read, with a note.
-OldCsvLabels = Annotated[Optional[Path], typer.Option("--csv", hidden=True, callback=_renamed_csv)]
+OldCsvLabels = Annotated[Path | None, typer.Option("--csv", hidden=True, callback=_renamed_csv)]
 LabelCol = Annotated[str, typer.Option(help="Label column of a .tsv/.txt/.csv series file: index or header name.")]
 NoLabels = Annotated[bool, typer.Option("--no-labels", help="The text file has no label column.")]
 ArchName = Annotated[str, typer.Option(help="torchvision or timm model name; 'timm:NAME' when both have it.")]
 Pretrained = Annotated[bool, typer.Option("--pretrained/--no-pretrained", help=(
     "Start from pretrained weights: torchvision's or timm's (downloaded once, then cached); "
     "tf_efficientnet_lite0's ship in a package and need no network."))]
-WeightsFile = Annotated[Optional[Path], typer.Option("--weights", help="Pretrained weights file (.safetensors "
+WeightsFile = Annotated[Path | None, typer.Option("--weights", help="Pretrained weights file (.safetensors "
                                                      "or .pth state dict) instead of the caches or a download.")]
 Batch = Annotated[int, typer.Option("--bs", callback=at_least(1), help="Batch size.")]
 Seed = Annotated[int, typer.Option(callback=at_least(0), help="Random seed (split, augmentation, head).")]
@@ -100,10 +101,10 @@ ModelPath = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False,
                                            help="A run folder or its model.safetensors.")]
 ModelOrExport = Annotated[Path, typer.Argument(metavar="MODEL", show_default=False, help=(
     "A run folder, its model.safetensors, or an .onnx file from petclf export."))]
-MinConfidence = Annotated[Optional[float], typer.Option(callback=within(0, 1), show_default=False, help=(
+MinConfidence = Annotated[float | None, typer.Option(callback=within(0, 1), show_default=False, help=(
     "Give the label 'unknown' where the model's probability, calibrated on its held-out items, is below this "
     "(the top classes stay as they are)."))]
-Coverage = Annotated[Optional[float], typer.Option(metavar="P", show_default=False, help=(
+Coverage = Annotated[float | None, typer.Option(metavar="P", show_default=False, help=(
     "Also give each item a prediction set: the classes that hold the true one with probability at least P, "
     "e.g. 0.9 (split conformal on the model's held-out predictions; a larger set means a less certain item)."))]
 ClassConditional = Annotated[bool, typer.Option("--class-conditional", help=(
@@ -111,5 +112,5 @@ ClassConditional = Annotated[bool, typer.Option("--class-conditional", help=(
     "P/(1-P) held-out items of each class)."))]
 AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV (a header, then one row per prediction) "
                                                    "instead of a table.")]
-OutFile = Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_default=False, help=(
+OutFile = Annotated[Path | None, typer.Option("--out", metavar="FILE", show_default=False, help=(
     "Also write the predictions to FILE: JSON when it ends in .json, else CSV."))]

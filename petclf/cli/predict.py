@@ -1,7 +1,7 @@
 """``petclf predict image`` and ``petclf predict series``."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -105,12 +105,12 @@ def predict_series(
     model: ModelPath,
     file: Annotated[Path, typer.Argument(metavar="FILE", show_default=False, help=(
         "Series file (.tsv/.txt/.csv/.npy/.npz/.ts) of the channels and length the model was trained on."))],
-    label_col: Annotated[Optional[str], typer.Option(help=(
+    label_col: Annotated[str | None, typer.Option(help=(
         "Label column of a .tsv/.txt/.csv file: index or header name \\[default: the one the model was "
         "trained with]."), show_default=False)] = None,
     no_labels: NoLabels = False,
     bs: Batch = 64,
-    tta: Annotated[Optional[bool], typer.Option("--tta/--no-tta", show_default=False, help=(
+    tta: Annotated[bool | None, typer.Option("--tta/--no-tta", show_default=False, help=(
         "Test-time augmentation: average the predictions for each series and three 90% windows of it, stretched "
         "back to full length (as training's augmentation does). On by default for fine-tuned models: it helped on "
         "every held-out part of four UCR training files (README); off for ridge members, fitted on whole series."))]
@@ -118,7 +118,7 @@ def predict_series(
     device: Device = "auto",
     coverage: Coverage = None,
     class_conditional: ClassConditional = False,
-    confusion_plot: Annotated[Optional[Path], typer.Option(help="Also save the confusion matrix as a PNG "
+    confusion_plot: Annotated[Path | None, typer.Option(help="Also save the confusion matrix as a PNG "
                                                                 "(labelled files).", show_default=False)] = None,
     min_confidence: MinConfidence = None,
     quiet: Quiet = False,
@@ -151,11 +151,11 @@ def predict_series(
     predicted = [classes[i] for i in index.tolist()]
     scored = score(series.labels, predicted, classes) if series.labels else None
     rows = [{"row": row, "label": unsure(label, p, min_confidence), "probability": p} for row, (label, p) in
-            enumerate(zip(predicted, confidence.tolist()))]
-    for row, true in zip(rows, series.labels or []):
+            enumerate(zip(predicted, confidence.tolist(), strict=True))]
+    for row, true in zip(rows, series.labels, strict=True) if series.labels else []:
         row["true_label"] = true
     if limits is not None:
-        for row, chosen in zip(rows, prediction_sets(classifier.meta, probs, limits)):
+        for row, chosen in zip(rows, prediction_sets(classifier.meta, probs, limits), strict=True):
             row["set"] = chosen
     known = [r for r in rows if r["label"] != UNKNOWN]
     summary = scored and {"accuracy": scored.accuracy,
@@ -175,7 +175,7 @@ def predict_series(
                                     **(summary or {"accuracy": None, "confusion_matrix": None})})
     if scored and not (json_ or csv):
         console.table("confusion matrix", ["true \\ predicted", *scored.classes],
-                      [[label, *counts] for label, counts in zip(scored.classes, scored.matrix)])
+                      [[label, *counts] for label, counts in zip(scored.classes, scored.matrix, strict=True)])
         console.result(f"accuracy {scored.accuracy:.4f} ({round(scored.accuracy * len(rows))}/{len(rows)})")
         if "covered" in summary:
             console.result(f"prediction sets at {coverage:g}: {summary['covered']:.4f} hold the true label, "

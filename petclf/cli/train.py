@@ -2,7 +2,7 @@
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,7 +35,7 @@ from petclf.errors import UsageError
 from petclf.training.balance import CHOICES as BALANCE_CHOICES
 from petclf.training.source import load, source_of
 
-Folds = Annotated[Optional[int], typer.Option(help=(
+Folds = Annotated[int | None, typer.Option(help=(
     f"Train K models, each validated on its own stratified fold, and keep them all: predict averages them, "
     f"and the accuracy is out-of-fold, over every item \\[default: {inputs.ENSEMBLE_FOLDS} below "
     f"{inputs.SMALL_DATA} items without a given validation set, else 1: one model]."), metavar="K",
@@ -54,7 +54,7 @@ def _arch_of(model: Path) -> str:
 RESUME_MAY_SET = {"resume", "epochs", "device", "workers", "quiet", "json_"}
 
 
-def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, workers: int, quiet: bool):
+def _resume(ctx: typer.Context, run: Path, epochs: int | None, device: str, workers: int, quiet: bool):
     """The data, options and checkpoints (one per member) to go on with the run in ``run``: an
     interrupted run from where it stopped, a finished one for ``epochs`` more."""
     from dataclasses import replace
@@ -91,39 +91,39 @@ def _resume(ctx: typer.Context, run: Path, epochs: Optional[int], device: str, w
                     "petclf predict series runs/gunpoint GunPoint_TEST.tsv")
 def train(
     ctx: typer.Context,
-    data: Annotated[Optional[Path], typer.Argument(metavar="DATA", show_default=False,
+    data: Annotated[Path | None, typer.Argument(metavar="DATA", show_default=False,
                                                    help=DATA_HELP + " Left out with --resume.")] = None,
     arch: ArchName = "resnet34",
     pretrained: Pretrained = True,
     weights: WeightsFile = None,
-    init: Annotated[Optional[Path], typer.Option(metavar="MODEL", show_default=False, help=(
+    init: Annotated[Path | None, typer.Option(metavar="MODEL", show_default=False, help=(
         "Start from a petclf model (run folder or model file) instead of pretrained weights, to fine-tune it "
         "further or on other classes (the head's last layer is then new). Its --arch is the default."))] = None,
-    epochs: Annotated[Optional[int], typer.Option(
+    epochs: Annotated[int | None, typer.Option(
         help=f"Epochs with all layers training, after the frozen ones \\[default: {I.epochs}; "
              f"thumbnails: {T.epochs}; series: {S.epochs}]. With --resume: epochs to add to a finished run.",
         show_default=False, callback=at_least(0))] = None,
     freeze_epochs: Annotated[int, typer.Option(help="Epochs with only the new head training.",
                                                callback=at_least(0))] = 1,
-    lr: Annotated[Optional[float], typer.Option(help="Learning rate \\[default: the lr-find valley "
+    lr: Annotated[float | None, typer.Option(help="Learning rate \\[default: the lr-find valley "
                                                      f"suggestion; thumbnails: {T.lr:g}; series: {S.lr:g}].",
                                                 show_default=False, callback=at_least(0, above=True))] = None,
-    lr_mult: Annotated[Optional[float], typer.Option(help=(
+    lr_mult: Annotated[float | None, typer.Option(help=(
         "After the frozen epochs the backbone trains this many times slower than the head (fastai "
         f"fine_tune's lr_mult) \\[default: {I.lr_mult:g}; thumbnails: {T.lr_mult:g}]. Lower it when your "
         "images look nothing like ImageNet photos."), show_default=False, callback=at_least(0, above=True))] = None,
     size: Size = None,
     bs: Bs = None,
-    augment: Annotated[Optional[bool], typer.Option("--aug/--no-aug", help=(
+    augment: Annotated[bool | None, typer.Option("--aug/--no-aug", help=(
         "Augment while training: fastai's aug_transforms for images; for series, random windows of the time "
         "axis (no flips or rotations) \\[default: on; off for thumbnails, images under "
         f"{inputs.THUMBNAIL_SIDE} px]."), show_default=False)] = None,
-    early_stop: Annotated[Optional[int], typer.Option(help="Stop after this many epochs without a "
+    early_stop: Annotated[int | None, typer.Option(help="Stop after this many epochs without a "
                                                            "lower validation loss.", callback=at_least(1))] = None,
     valid: Valid = None,
     valid_pct: ValidPct = 0.2,
     folds: Folds = None,
-    balance: Annotated[Optional[Balance], typer.Option(help=(
+    balance: Annotated[Balance | None, typer.Option(help=(
         "For classes of very different sizes: 'weights' weighs each class's loss by the inverse of its size, "
         "'sample' draws training batches in which every class comes up equally often."), show_default=False)]
     = None,
@@ -144,21 +144,21 @@ def train(
     devices: Annotated[int, typer.Option(metavar="N", callback=at_least(1), help=(
         "Train data-parallel in N processes, one per GPU (or sharing the CPU's cores): each takes its share of "
         "every epoch's batches, so the batch is N x --bs, and their gradients are averaged."))] = 1,
-    member: Annotated[Optional[str], typer.Option(metavar="KIND", show_default=False, help=(
+    member: Annotated[str | None, typer.Option(metavar="KIND", show_default=False, help=(
         "fine-tune: fastai's fine_tune of the pretrained network. ridge (series): the pretrained body frozen and a "
         "ridge classifier on the pooled features of its middle layers, for three images of each series (seg, rp, "
         "gadf), fitted in seconds with its penalty chosen by leave-one-out. \\[default: ridge for series, "
         "fine-tune for images]"))] = None,
-    tensorboard: Annotated[Optional[Path], typer.Option(metavar="DIR", show_default=False, help=(
+    tensorboard: Annotated[Path | None, typer.Option(metavar="DIR", show_default=False, help=(
         "Log each epoch's losses, metrics and learning rate, and the run's confusion matrix and training batch, "
         "to DIR/<run name> for TensorBoard (tensorboard --logdir DIR)."))] = None,
-    callback: Annotated[Optional[list[str]], typer.Option(metavar="MODULE:NAME", show_default=False, help=(
+    callback: Annotated[list[str] | None, typer.Option(metavar="MODULE:NAME", show_default=False, help=(
         "A fastai callback to train with, by import path, made with no arguments; repeatable. E.g. "
         "fastai.callback.wandb:WandbCallback for Weights & Biases (WANDB_MODE=offline keeps it local)."))] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Run folder \\[default: runs/<date-time>].",
+    out: Annotated[Path | None, typer.Option(help="Run folder \\[default: runs/<date-time>].",
                                                 show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty run folder.")] = False,
-    resume: Annotated[Optional[Path], typer.Option(
+    resume: Annotated[Path | None, typer.Option(
         metavar="RUN", show_default=False, help=(
             "Continue the run that Ctrl-C stopped in folder RUN, from its last completed epoch, with the data and "
             "options it began with (--device and --workers may change). With --epochs N: train a finished run N "

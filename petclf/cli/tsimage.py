@@ -2,7 +2,7 @@
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,7 +35,7 @@ def tsimage(
     method: GafMethod = "gadf",
     size: Annotated[int, typer.Option(help="Image side in pixels: longer series are averaged down "
                                            "(PAA), shorter ones interpolated up.")] = 128,
-    split: Annotated[Optional[Split], typer.Option(help="Write under OUT_DIR/train or OUT_DIR/valid, "
+    split: Annotated[Split | None, typer.Option(help="Write under OUT_DIR/train or OUT_DIR/valid, "
                                                         "so a _TRAIN/_TEST pair becomes one dataset.")]
     = None,
     colormap: Colormap = "viridis",
@@ -47,7 +47,7 @@ def tsimage(
     no_labels: NoLabels = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty output folder.")]
     = False,
-    workers: Annotated[Optional[int], typer.Option(help="Writer threads \\[default: all cores].",
+    workers: Annotated[int | None, typer.Option(help="Writer threads \\[default: all cores].",
                                                    show_default=False, callback=at_least(1))] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     json_: Json = False,

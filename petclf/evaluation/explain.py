@@ -64,7 +64,7 @@ def distinct_names(paths: list) -> list[str]:
     parts = [Path(p).with_suffix("").parts for p in paths]
     depth = [1] * len(parts)
     while True:
-        names = ["_".join(part[-d:]) for part, d in zip(parts, depth)]
+        names = ["_".join(part[-d:]) for part, d in zip(parts, depth, strict=True)]
         clashing = [i for i, name in enumerate(names) if names.count(name) > 1 and depth[i] < len(parts[i])]
         if not clashing:
             break

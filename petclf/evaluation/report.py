@@ -100,17 +100,17 @@ def report(evaluation: Evaluation, k: int = 5) -> dict:
     true, predicted = evaluation.true, evaluation.predicted
     labels = [c for c in evaluation.classes if c in set(true) | set(predicted)] + sorted(
         set(true) - set(evaluation.classes))
-    per_class = zip(labels, *precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0))
+    per_class = zip(labels, *precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0), strict=True)
     averages = {name: precision_recall_fscore_support(true, predicted, labels=labels, average=name,
                                                       zero_division=0)[:3] for name in ("macro", "weighted")}
     k = min(k, len(evaluation.classes))
     best = np.argsort(-evaluation.probs, axis=1, kind="stable")[:, :k]
-    in_top = [t in {evaluation.classes[i] for i in row} for t, row in zip(true, best)]
+    in_top = [t in {evaluation.classes[i] for i in row} for t, row in zip(true, best, strict=True)]
     scored = score(true, predicted, evaluation.classes)
     return {"items": len(true), "accuracy": scored.accuracy, "top_k": k, "top_k_accuracy": float(np.mean(in_top)),
             "classes": [{"class": c, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
                         for c, p, r, f, s in per_class],
-            **{f"{name}_avg": dict(zip(("precision", "recall", "f1"), map(float, values)))
+            **{f"{name}_avg": dict(zip(("precision", "recall", "f1"), map(float, values), strict=True))
                for name, values in averages.items()},
             "confusion_matrix": {"classes": scored.classes, "counts": scored.matrix}}
 
@@ -129,7 +129,7 @@ def coverage_report(evaluation: Evaluation, meta, limits: np.ndarray, coverage: 
     """How often the prediction sets (``limits``: ``predict.set_thresholds``) hold the true label,
     and how large they are, over all items and per class; and the sets."""
     sets = prediction_sets(meta, evaluation.probs, limits)
-    held = np.array([t in chosen for t, chosen in zip(evaluation.true, sets)])
+    held = np.array([t in chosen for t, chosen in zip(evaluation.true, sets, strict=True)])
     sizes = np.array([len(chosen) for chosen in sets])
     true = np.array(evaluation.true)
     per_class = [{"class": c, "coverage": float(held[true == c].mean()), "mean_set_size": float(sizes[true == c].mean()),
@@ -163,7 +163,7 @@ def series_panels(evaluation: Evaluation, series: SeriesSet, meta, n: int = 8) -
 
     rows = top_losses(evaluation, n)
     images = meta.series.imaging.draw(torch.from_numpy(series.X[rows])).numpy()
-    return [{"image": image, "curve": series.X[i], "title": _title(evaluation, i)} for i, image in zip(rows, images)]
+    return [{"image": image, "curve": series.X[i], "title": _title(evaluation, i)} for i, image in zip(rows, images, strict=True)]
 
 
 def _title(evaluation: Evaluation, i: int) -> str:
@@ -193,7 +193,7 @@ def class_rows(summary: dict) -> list[dict]:
 def predictions_table(evaluation: Evaluation) -> list[dict]:
     return [{evaluation.item: name, "label": guess, "probability": float(p.max()), "true_label": t, "loss": float(loss)}
             for name, guess, p, t, loss in zip(evaluation.items, evaluation.predicted, evaluation.probs,
-                                               evaluation.true, evaluation.losses)]
+                                               evaluation.true, evaluation.losses, strict=True)]
 
 
 def write_report(evaluation: Evaluation, summary: dict, folder: Path, panels: list[dict], bins: dict,
@@ -207,7 +207,7 @@ def write_report(evaluation: Evaluation, summary: dict, folder: Path, panels: li
     write_json(folder / "report.json", summary)
     write_csv(folder / "per_class.csv", class_rows(summary))
     rows = predictions_table(evaluation)
-    for row, chosen in zip(rows, sets or []):
+    for row, chosen in zip(rows, sets, strict=True) if sets is not None else []:
         row["set"] = ";".join(chosen)
     write_csv(folder / "predictions.csv", rows)
     plots.save_reliability(bins["before"], bins["after"], summary["calibration"], folder / "reliability.png",

@@ -9,9 +9,7 @@ which is all a 32 x 32 perceptual hash needs.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from PIL import Image, ImageOps
 
 from petclf.datacheck import Report, class_counts, findings, groups_of, near_groups
 from petclf.images.data import IMAGE_ERRORS, LabelledImages, open_rgb
+from petclf.threads import map_in_threads
 
 # pHash bits (of 64) two images may differ in and still be "the same picture": copies of
 # scikit-image's photographs re-encoded as JPEG (quality 40-90) and resized (30-100 %) differ
@@ -40,8 +39,7 @@ class _Seen:
 
 def check_images(images: LabelledImages, source: str, workers: int | None = None) -> Report:
     """The check of ``images`` as training would split them."""
-    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        seen = list(pool.map(_look, images.files))
+    seen = map_in_threads(_look, images.files, workers)
     hashed = [i for i, s in enumerate(seen) if s.phash is not None]
     near = near_groups(np.stack([seen[i].phash for i in hashed]), NEAR) if hashed else []
     names = images.names
@@ -64,7 +62,7 @@ def _look(path: Path) -> _Seen:
 
 
 def _shapes(seen: list[_Seen]) -> dict:
-    widths, heights = zip(*(s.size for s in seen))
+    widths, heights = zip(*(s.size for s in seen), strict=True)
     modes = Counter(s.mode for s in seen)
     return {"width": {"min": min(widths), "median": int(np.median(widths)), "max": max(widths)},
             "height": {"min": min(heights), "median": int(np.median(heights)), "max": max(heights)},

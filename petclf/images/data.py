@@ -16,9 +16,7 @@ Files that are not images (by extension) are skipped and counted, as are images 
 from __future__ import annotations
 
 import csv
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from PIL import Image
 from petclf.errors import DataError, UsageError
 from petclf.inputs import LABEL_RE_EXAMPLE, TSIMAGE_MANIFEST, TSIMAGE_MANIFEST_HEADER
 from petclf.splits import LabelledSplit, check_split, check_valid_pct, stratified_split
+from petclf.threads import map_in_threads
 
 # What Pillow raises for a file that is not a decodable image (truncated, not an image, too big).
 IMAGE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
@@ -168,7 +167,7 @@ def _name_labelled(data: Path, pattern: str | None, pets: bool) -> tuple[list[Pa
         raise UsageError(f"--label-re '{pattern}' needs a group, e.g. {LABEL_RE_EXAMPLE}")
     names = [m.group(1) if (m := regex.search(p.name)) else None for p in files]
     suffixes = image_suffixes()
-    if not any(name for p, name in zip(files, names) if p.suffix.lower() in suffixes):
+    if not any(name for p, name in zip(files, names, strict=True) if p.suffix.lower() in suffixes):
         raise DataError(data, f"--label-re '{pattern}' matches no image file name")
     return files, names  # None: not matched, skipped
 
@@ -199,16 +198,15 @@ def _readable(data: Path, files: list[Path], names: list[str | None], in_valid: 
               workers: int | None) -> LabelledImages:
     """The labelled images that decode; ``valid`` holds those ``in_valid`` marks (none if None)."""
     suffixes = image_suffixes()
-    usable = [name is not None and p.suffix.lower() in suffixes for p, name in zip(files, names)]
-    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        readable = list(pool.map(_decodes, [p if ok else None for p, ok in zip(files, usable)]))
+    usable = [name is not None and p.suffix.lower() in suffixes for p, name in zip(files, names, strict=True)]
+    readable = map_in_threads(_decodes, [p if ok else None for p, ok in zip(files, usable, strict=True)], workers)
     keep = [i for i, ok in enumerate(readable) if ok]
     if not keep:
         raise DataError(data, "no readable images found (expected DATA/<label>/<image> folders)")
     return LabelledImages([files[i] for i in keep], [names[i] for i in keep],
                           [new for new, old in enumerate(keep) if in_valid and in_valid[old]],
                           skipped=usable.count(False),
-                          unreadable=[p for p, ok, use in zip(files, readable, usable) if use and not ok])
+                          unreadable=[p for p, ok, use in zip(files, readable, usable, strict=True) if use and not ok])
 
 
 def median_side(files: list[Path], sample: int = 64) -> int:

@@ -149,7 +149,7 @@ def _check_series(series: SeriesInput) -> None:
             isinstance(drawing.low, list) and isinstance(drawing.high, list)
             and len(drawing.low) == len(drawing.high) == series.channels
             and all(isinstance(v, (int, float)) for v in drawing.low + drawing.high)
-            and all(lo <= hi for lo, hi in zip(drawing.low, drawing.high))):
+            and all(lo <= hi for lo, hi in zip(drawing.low, drawing.high, strict=True))):
         raise ValueError("dataset scaling needs low <= high for each channel")
 
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -209,7 +209,7 @@ def _read_delimited(path: Path, label_col: int | str | None) -> tuple[np.ndarray
     label_at = None if label_col is None else _label_index(path, label_col, header, width)
     from_end = label_at is not None and not _is_column_name(label_col) and int(label_col) < 0
     values, labels = [], []
-    for (number, _), row in zip(lines, rows):  # rows may differ in width: series of different lengths
+    for (number, _), row in zip(lines, rows, strict=True):  # rows may differ in width: series of different lengths
         at = len(row) + int(label_col) if from_end else label_at  # -1: each row's last column
         if at is not None:
             if not 0 <= at < len(row):
@@ -220,7 +220,7 @@ def _read_delimited(path: Path, label_col: int | str | None) -> tuple[np.ndarray
             labels.append(label_text(label))
         columns = [i for i in range(len(row)) if i != at]
         values.append(_numbers(path, number, [row[i] for i in columns],
-                               lambda k: f"column {columns[k] + 1}")[None, :])
+                               lambda k, columns=columns: f"column {columns[k] + 1}")[None, :])
     return values, labels if label_at is not None else None
 
 

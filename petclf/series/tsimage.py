@@ -89,7 +89,7 @@ def _file_names(series: SeriesSet, fmt: str) -> list[str]:
     if len(set(folders.values())) < len(folders):
         clash = sorted(folders, key=folders.get)
         raise DataError(series.source, f"labels {clash} would share a folder name; rename them")
-    return [f"{folders[label]}/{stem}" for label, stem in zip(series.labels, stems)]
+    return [f"{folders[label]}/{stem}" for label, stem in zip(series.labels, stems, strict=True)]
 
 
 def _write_fields(series: SeriesSet, files: list[str], tmp: Path, imaging: Imaging,
@@ -129,7 +129,7 @@ def _write_manifest(series: SeriesSet, files: list[str], split: str | None, path
         writer = csv.writer(handle)
         writer.writerow(inputs.TSIMAGE_MANIFEST_HEADER.split(","))
         labels = series.labels or [""] * len(files)
-        writer.writerows([row, name, label, split or ""] for row, (name, label) in enumerate(zip(files, labels)))
+        writer.writerows([row, name, label, split or ""] for row, (name, label) in enumerate(zip(files, labels, strict=True)))
 
 
 def _write_preview(series: SeriesSet, imaging: Imaging, lut, path: Path) -> None:

@@ -69,7 +69,7 @@ class Board(_EpochEnd):
 
     def epoch_end(self):
         names = self.recorder.metric_names[1:-1]  # drop 'epoch' and 'time'
-        values = dict(zip(names, self.recorder.log[1:-1]))
+        values = dict(zip(names, self.recorder.log[1:-1], strict=True))
         self.rows.append({"epoch": self.done, "phase": _phase(self.learn), **values,
                           "seconds": round(time.perf_counter() - self.started, 2)})
         self.done += 1  # the row is shown by LastEpoch, once the epoch is safe

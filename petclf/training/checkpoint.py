@@ -144,7 +144,7 @@ def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
         if len(histories) != members or len(best_epochs) != members:
             raise ValueError(f"it has {len(histories)} members' histories, the run {members}")
         checkpoints = []
-        for history, best_epoch, weights in zip(histories, best_epochs, member_states(state, members)):
+        for history, best_epoch, weights in zip(histories, best_epochs, member_states(state, members), strict=True):
             best = Best(float(history[best_epoch]["valid_loss"]), int(best_epoch), weights)
             checkpoints.append(Checkpoint(position, history, weights, {}, best, **facts,
                                           patience_from=len(history) - 1))
@@ -161,7 +161,7 @@ def _finished(rows: list[dict], saved: dict, meta: ModelMeta, tensors: dict) -> 
         raise ValueError(f"it lists {len(rows)} finished members, {MODEL_NAME} holds {meta.members}")
     return tuple(Member(state, [int(i) for i in row["valid"]], tensors[f"finished.{k}.probs"].numpy(),
                         [float(x) for x in row["losses"]], list(row["history"]), int(row["best_epoch"]))
-                 for k, (row, state) in enumerate(zip(rows, member_states(saved, len(rows)))))
+                 for k, (row, state) in enumerate(zip(rows, member_states(saved, len(rows)), strict=True)))
 
 
 def _rate(saved) -> float | None:

@@ -18,9 +18,9 @@ import datetime
 import os
 import socket
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 from petclf.errors import PetclfError, UsageError
 

@@ -56,7 +56,7 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
     from petclf.metrics import macro_f1, score
 
     ensemble = len(members) > 1
-    rows = [(k, i, p) for k, member in enumerate(members) for i, p in zip(member.valid, member.probs)]
+    rows = [(k, i, p) for k, member in enumerate(members) for i, p in zip(member.valid, member.probs, strict=True)]
     true = [data.labels[i] for _, i, _ in rows]
     meta, calibrated, calibration = _calibrated(meta, np.stack([p for _, _, p in rows]), true, folder)
     save_members(folder, members, meta)
@@ -66,7 +66,7 @@ def write_run(folder: Path, data: LabelledSplit, meta: ModelMeta, members: list[
     item = kind_of(data).item
     write_csv(folder / "valid_predictions.csv", [
         {item: data.names[i], "label": t, "predicted": guess, "confidence": round(float(p.max()), 6),
-         **({"member": k + 1} if ensemble else {})} for (k, i, _), p, t, guess in zip(rows, calibrated, true, predicted)])
+         **({"member": k + 1} if ensemble else {})} for (k, i, _), p, t, guess in zip(rows, calibrated, true, predicted, strict=True)])
     plots.save_confusion_matrix(np.array(scored.matrix), meta.classes, folder / "confusion_matrix.png")
     plots.save_history([m.history for m in members], [m.best_epoch for m in members], folder / "history.png")
     write_json(folder / "args.json", args)
@@ -128,7 +128,7 @@ def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accura
         metrics.update(validation="out-of-fold", folds=len(members), best_epoch=[m.best_epoch for m in members],
                        members=[{"member": k + 1, "valid_items": len(m.valid), "best_epoch": m.best_epoch,
                                  "accuracy": float(np.mean([meta.classes[int(p.argmax())] == data.labels[i]
-                                                            for i, p in zip(m.valid, m.probs)])),
+                                                            for i, p in zip(m.valid, m.probs, strict=True)])),
                                  "valid_loss": float(np.mean(m.losses))} for k, m in enumerate(members)])
     return metrics
 
