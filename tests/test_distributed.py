@@ -43,7 +43,7 @@ def test_each_process_takes_its_own_share_of_every_epoch(tmp_path):
     for epoch in (0, 1):
         seen = [ranks[r]["epochs"][epoch] for r in (0, 1)]
         assert len(seen[0]) == len(seen[1]) == 4 and not set(seen[0]) & set(seen[1])
-    assert ranks[0]["epochs"][0] != ranks[0]["epochs"][1]  # reshuffled each epoch, the same way on both
+    assert all(ranks[r]["epochs"][0] != ranks[r]["epochs"][1] for r in (0, 1))  # both reshuffled each epoch
 
 
 def train_and_test(out: Path, *extra: str) -> tuple[dict, float]:

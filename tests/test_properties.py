@@ -119,9 +119,15 @@ def parse(document) -> ModelMeta | None:
 
 
 @SETTINGS
-@given(document=json_values)
-def test_any_json_is_refused_as_metadata_with_a_data_error(document):
+@given(document=json_values, keys=st.lists(st.sampled_from(["net", "classes", "image_size", "mean", "std", "input",
+                                                             "series", "members", "calibration"]), unique=True),
+       data=st.data())
+def test_any_json_is_refused_as_metadata_with_a_data_error(document, keys, data):
+    """Any JSON document, and (so that the checks past the format's are reached) any object of the
+    current format with any of the real keys holding any JSON."""
     assert parse(document) is None
+    shaped = {"format": "petclf-model/1", **{key: data.draw(json_values) for key in keys}}
+    assert parse(shaped) is None
 
 
 @SETTINGS
