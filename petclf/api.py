@@ -57,6 +57,15 @@ def train(data: PathLike, out: PathLike, *, valid: PathLike | None = None, valid
     return run_training(labelled, run, Path(out), overwrite=overwrite, quiet=quiet, source=source)
 
 
+def resume(run: PathLike, epochs: int | None = None, *, device: str = "auto", quiet: bool = True) -> TrainReport:
+    """Go on with the run folder ``run``, as ``petclf train --resume RUN [--epochs N]`` does: a
+    run Ctrl-C stopped, from its last completed epoch (``epochs`` None), or a finished one for
+    ``epochs`` more; with the data and options its args.json keeps."""
+    from petclf.training.resume import resume as resume_run
+
+    return resume_run(Path(run), epochs, device, quiet=quiet)
+
+
 def load_model(path: PathLike, device: str = "auto") -> Classifier:
     """A model file (``model.safetensors``), run folder or exported ``.onnx`` file, loaded once to
     predict many times. No code in the file runs: it holds weights and JSON, no pickle."""
@@ -162,4 +171,4 @@ def _path(path: PathLike | None) -> Path | None:
     return None if path is None else Path(path)
 
 
-__all__ = ["Predicted", "evaluate", "load_model", "predict", "series_to_images", "train"]
+__all__ = ["Predicted", "evaluate", "load_model", "predict", "resume", "series_to_images", "train"]

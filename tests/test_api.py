@@ -39,6 +39,8 @@ def test_train_load_predict_and_evaluate_as_a_library(tmp_path):
     true = np.loadtxt(GUNPOINT_TEST)[:, 0].astype(int).astype(str)
     assert summary["accuracy"] == pytest.approx(np.mean([p.label for p in from_file] == true))
     assert summary["accuracy"] > 0.7 and {"before", "after"} <= set(summary["calibration"])
+    with pytest.raises(UsageError, match="a ridge run is fitted, not trained: it has no epochs to add"):
+        petclf.resume(report.folder, epochs=2)  # what train --resume RUN --epochs 2 says
 
 
 def test_predict_images_with_a_model_path(tmp_path):

@@ -54,30 +54,12 @@ def _arch_of(model: Path) -> str:
 RESUME_MAY_SET = {"resume", "epochs", "device", "workers", "quiet", "json_"}
 
 
-def _resume(ctx: typer.Context, run: Path, epochs: int | None, device: str, workers: int, quiet: bool):
-    """The data, options and checkpoints (one per member) to go on with the run in ``run``: an
-    interrupted run from where it stopped, a finished one for ``epochs`` more."""
-    from dataclasses import replace
-
-    from petclf.training.checkpoint import continuation, read_checkpoint
-    from petclf.training.recipe import check_member, read_args, schedule_length
-
+def _refuse_options_beside_resume(ctx: typer.Context, run: Path) -> None:
     given = [name for name in ctx.params if name not in RESUME_MAY_SET
              and ctx.get_parameter_source(name).name != "DEFAULT"]  # typer's vendored click's enum
     if given:
         names = ", ".join("DATA" if n == "data" else "--" + n.replace("_", "-") for n in given)
         raise UsageError(f"--resume continues {run} with its own data and options; leave out {names}")
-    if epochs == 0:
-        raise UsageError(f"--resume {run} --epochs 0 adds no epochs")
-    source, options = read_args(run)
-    if epochs is None:
-        checkpoints = [read_checkpoint(run)]
-    else:
-        check_member(replace(options, added_epochs=(*options.added_epochs, epochs)))  # a ridge run has none to add
-        checkpoints = continuation(run, options.folds, schedule_length(options))
-        options = replace(options, added_epochs=(*options.added_epochs, epochs))
-    labelled = load(source, options.seed, quiet)
-    return labelled, replace(options, device=device, workers=workers), source, checkpoints
 
 
 @app.command(epilog="[bold]Examples[/]\n\n"
@@ -181,10 +163,11 @@ def train(
     from petclf.training.recipe import TrainOptions
     from petclf.training.run import train as run_training
 
-    checkpoints = None
     if resume is not None:
-        labelled, options, source, checkpoints = _resume(ctx, resume, epochs, device, workers, quiet or json_)
-        folder = resume
+        from petclf.training.resume import resume as resume_run
+
+        _refuse_options_beside_resume(ctx, resume)
+        report = resume_run(resume, epochs, device, workers, quiet or json_)
     elif data is None:
         raise UsageError("Missing argument 'DATA' (or --resume RUN).")
     elif epochs == 0 and freeze_epochs == 0:
@@ -201,8 +184,7 @@ def train(
                                balance=balance and balance.value, init=init, devices=devices,
                                tensorboard=tensorboard, callbacks=tuple(callback or ()), member=member)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source,
-                          resume=checkpoints)
+        report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source)
     metrics = report.metrics
     if json_:
         console.print_json({"folder": str(report.folder), **metrics})

@@ -133,9 +133,13 @@ def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accura
     return metrics
 
 
+ARGS_FORMAT = "petclf-run/1"  # args.json; files without a format are from before it, and read as /1
+
+
 def run_args(options, source: dict | None) -> dict:
     """args.json: the options (a dataclass) and how the data were loaded."""
-    return {"data": source, "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
+    return {"format": ARGS_FORMAT, "data": source,
+            "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
 
 
 def read_args(run: Path) -> tuple[dict, dict]:
@@ -143,6 +147,8 @@ def read_args(run: Path) -> tuple[dict, dict]:
     path = Path(run) / "args.json"
     try:
         args = json.loads(path.read_text())
+        if args.get("format", ARGS_FORMAT) != ARGS_FORMAT:
+            raise PetclfError(f"{path}: a run of another petclf ({args['format']}, this one reads {ARGS_FORMAT})")
         options = dict(args["options"])
         options["weights"] = options["weights"] and Path(options["weights"])
         options["init"] = options.get("init") and Path(options["init"])
