@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, hear_ctrl_c
+from conftest import SAMPLES, hear_ctrl_c, write_images
 
 from petclf.training import distributed
 
@@ -63,6 +63,16 @@ def test_two_processes_train_as_good_a_model_as_one_and_write_one_run_folder(tmp
                                                                                                  two_accuracy)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
     assert two["epochs"] == 11 and len((tmp_path / "two" / "history.csv").read_text().splitlines()) == 12
+
+
+def test_images_train_on_two_processes_with_loader_workers(tmp_path):
+    """The followers start DataLoader workers of their own, which a daemon process may not."""
+    write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)], size=32)
+    trained = subprocess.run([*PETCLF, "train", tmp_path / "data", "--arch", "resnet18", "--no-pretrained", "--size",
+                              "32", "--bs", "4", "--epochs", "1", "--folds", "1", "--lr", "1e-3", "--devices", "2",
+                              "--workers", "1", "--out", tmp_path / "run", "--json", "-q"], capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads(trained.stdout)["devices"] == 2 and "Traceback" not in trained.stderr
 
 
 @pytest.mark.parametrize("who", ["every process", "rank 0 alone"])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -35,23 +34,30 @@ def check_devices(devices: int, device: str) -> None:
 
 
 def run_parallel(train: Callable, devices: int, device: str, **kwargs):
-    """``train(**kwargs)`` on ``devices`` processes; rank 0's report (its run folder) is returned."""
+    """``train(**kwargs)`` on ``devices`` processes; rank 0's report (its run folder) is returned.
+
+    Rank 0 holds the rendezvous store (torch's TCPStore) on a port it bound itself, so no other
+    program can take the port between its choice and its use. The followers are not daemons:
+    a daemon may not start children, and a DataLoader's workers (``--workers``) are children."""
+    import torch.distributed as dist
     import torch.multiprocessing as mp
 
     check_devices(devices, device)
-    address = ("127.0.0.1", _free_port())
+    store = dist.TCPStore(HOST, 0, devices, True, timeout=TIMEOUT, wait_for_workers=False)
+    address = (HOST, store.port)
     context = mp.get_context("spawn")
     # The followers' run folders, which nobody reads: removed here, also when a follower had to be stopped.
     with tempfile.TemporaryDirectory(prefix="petclf-followers-") as scratch:
-        followers = [context.Process(target=_follow, daemon=True, args=(
+        followers = [context.Process(target=_follow, daemon=False, args=(
             train, rank, devices, address, device,
-            {**kwargs, "out": Path(scratch) / f"rank{rank}", "quiet": True, "overwrite": False}))
+            {**kwargs, "out": Path(scratch) / f"rank{rank}", "quiet": True, "overwrite": False},
+            mp.get_start_method()))
             for rank in range(1, devices)]
         with _environment(PYTHONWARNINGS="ignore"):  # the followers' import warnings: rank 0 shows its own
             for process in followers:
                 process.start()
         try:
-            with group(0, devices, address, device):
+            with group(0, devices, address, device, store):
                 report = train(**kwargs)
         except BaseException:
             _end(followers, grace=5)
@@ -76,9 +82,16 @@ def _end(followers: list, grace: float) -> None:
             process.join()
 
 
-def _follow(train: Callable, rank: int, devices: int, address, device: str, kwargs: dict) -> None:
+def _follow(train: Callable, rank: int, devices: int, address, device: str, kwargs: dict, start: str) -> None:
     """A follower meets petclf's errors and Ctrl-C where rank 0 does (the same data, the same
-    steps), and rank 0 reports them: the follower's copy would only repeat it, as a traceback."""
+    steps), and rank 0 reports them: the follower's copy would only repeat it, as a traceback.
+
+    A spawned process starts its own children by spawning too, which needs every part of the data
+    pipeline to pickle (fastai's lambdas do not); its DataLoader workers start as rank 0's do
+    (``start``: rank 0's start method)."""
+    import multiprocessing
+
+    multiprocessing.set_start_method(start, force=True)
     try:
         with group(rank, devices, address, device):
             train(**kwargs)
@@ -86,6 +99,7 @@ def _follow(train: Callable, rank: int, devices: int, address, device: str, kwar
         return
 
 
+HOST = "127.0.0.1"
 _GROUP: dict = {}
 # How long a process waits for the others at a collective step before giving up: they meet at
 # every batch, so a wait this long means one of them died (the default is half an hour).
@@ -93,8 +107,9 @@ TIMEOUT = datetime.timedelta(minutes=5)
 
 
 @contextmanager
-def group(rank: int, world: int, address, device: str):
-    """This process as ``rank`` of ``world``: the process group, its device and its CPU threads."""
+def group(rank: int, world: int, address, device: str, store=None):
+    """This process as ``rank`` of ``world``: the process group, its device and its CPU threads.
+    ``store``: rank 0's rendezvous store; the others connect to it at ``address``."""
     import torch
     import torch.distributed as dist
 
@@ -103,8 +118,8 @@ def group(rank: int, world: int, address, device: str):
         torch.cuda.set_device(rank)
     else:  # the CPU's cores shared out, or N processes each take them all and wait on each other
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
-    dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{address[0]}:{address[1]}",
-                            rank=rank, world_size=world, timeout=TIMEOUT)
+    store = store or dist.TCPStore(address[0], address[1], world, False, timeout=TIMEOUT)
+    dist.init_process_group("nccl" if cuda else "gloo", store=store, rank=rank, world_size=world, timeout=TIMEOUT)
     _GROUP.update(rank=rank, world=world, device=f"cuda:{rank}" if cuda else "cpu")
     try:
         yield
@@ -157,9 +172,3 @@ def _environment(**values: str):
                 os.environ.pop(name)
             else:
                 os.environ[name] = value
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
