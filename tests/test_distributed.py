@@ -15,7 +15,6 @@ from conftest import SAMPLES, hear_ctrl_c, write_images
 
 from petclf.training import distributed
 
-pytestmark = pytest.mark.slow
 GUNPOINT = SAMPLES / "GunPoint"
 PETCLF = [sys.executable, "-m", "petclf"]
 RECIPE = ("--arch", "tf_efficientnet_lite0", "--size", "64", "--epochs", "10", "--folds", "1", "--seed", "0")
@@ -36,6 +35,7 @@ def record_shares(folder: Path, **_) -> None:
     (folder / f"rank{rank}.json").write_text(json.dumps({"epochs": epochs, "batches": len(share)}))
 
 
+@pytest.mark.slow
 def test_each_process_takes_its_own_share_of_every_epoch(tmp_path):
     distributed.run_parallel(record_shares, 2, "cpu", folder=tmp_path, out=None, quiet=True, overwrite=False)
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
@@ -55,6 +55,7 @@ def train_and_test(out: Path, *extra: str) -> tuple[dict, float]:
     return json.loads(trained.stdout), json.loads(tested.stdout)["accuracy"]
 
 
+@pytest.mark.slow
 def test_two_processes_train_as_good_a_model_as_one_and_write_one_run_folder(tmp_path):
     one, one_accuracy = train_and_test(tmp_path / "one", "--bs", "16")
     two, two_accuracy = train_and_test(tmp_path / "two", "--devices", "2", "--bs", "8")  # the same global batch
@@ -65,6 +66,7 @@ def test_two_processes_train_as_good_a_model_as_one_and_write_one_run_folder(tmp
     assert two["epochs"] == 11 and len((tmp_path / "two" / "history.csv").read_text().splitlines()) == 12
 
 
+@pytest.mark.slow
 def test_images_train_on_two_processes_with_loader_workers(tmp_path):
     """The followers start DataLoader workers of their own, which a daemon process may not."""
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)], size=32)
@@ -75,6 +77,7 @@ def test_images_train_on_two_processes_with_loader_workers(tmp_path):
     assert json.loads(trained.stdout)["devices"] == 2 and "Traceback" not in trained.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["every process", "rank 0 alone"])
 def test_ctrl_c_keeps_the_last_epoch_says_so_once_and_leaves_no_process(tmp_path, who):
     """Ctrl-C in a terminal reaches every process; ``kill -INT`` rank 0 alone, whose followers
@@ -126,6 +129,7 @@ class HearsCtrlC:
         self.process.terminate()
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_rank_0_waits_for_its_followers_stops_them_and_keeps_its_finished_run():
     import multiprocessing
 

@@ -15,7 +15,6 @@ from petclf.model.file import read_model
 from petclf.model.load import trained_network
 from petclf.series.readers import read_series
 
-pytestmark = pytest.mark.slow
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "1", "--bs", "16")
 
@@ -28,6 +27,7 @@ def series_ensemble(tmp_path_factory):
     return out, json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_every_training_series_is_validated_once_by_a_member_that_did_not_train_on_it(series_ensemble):
     folder, metrics = series_ensemble
     assert metrics["folds"] == 3 and metrics["validation"] == "out-of-fold" and metrics["valid_series"] == 50
@@ -39,6 +39,7 @@ def test_every_training_series_is_validated_once_by_a_member_that_did_not_train_
     assert [m["valid_items"] for m in metrics["members"]] == [17, 17, 16]
 
 
+@pytest.mark.slow
 def test_the_model_file_holds_every_member_and_predict_averages_them(series_ensemble):
     folder, _ = series_ensemble
     state, meta = read_model(folder)
@@ -55,6 +56,7 @@ def test_the_model_file_holds_every_member_and_predict_averages_them(series_ense
     np.testing.assert_allclose(averaged, calibrated, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_small_training_set_trains_an_ensemble_by_default_and_says_so(tmp_path):
     result = run("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "0", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.stderr
@@ -64,6 +66,7 @@ def test_a_small_training_set_trains_an_ensemble_by_default_and_says_so(tmp_path
     assert read_model(tmp_path / "run")[1].members == 5
 
 
+@pytest.mark.slow
 def test_an_image_ensemble_exports_to_onnx_and_predicts_the_same(tmp_path):
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(6)])
     trained = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32", "--bs", "4",
@@ -76,6 +79,7 @@ def test_an_image_ensemble_exports_to_onnx_and_predicts_the_same(tmp_path):
     assert max(abs(a["probability"] - b["probability"]) for a, b in zip(*predictions, strict=True)) < 1e-3
 
 
+@pytest.mark.slow
 def test_a_series_ensemble_exports_to_onnx_and_predicts_the_same(series_ensemble, tmp_path):
     folder, _ = series_ensemble
     assert run("export", folder, "--out", tmp_path / "gp.onnx").exit_code == 0
@@ -93,6 +97,7 @@ def test_folds_with_a_given_validation_file_are_refused(tmp_path):
     assert result.exit_code == 2 and "--folds 3 shares the training items out into validation folds itself" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_dataset_scaled_ensemble_scales_every_member_with_the_bounds_of_all_its_series(tmp_path):
     result = run("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "0", "--folds", "2", "--scaling", "dataset",
                  "--out", tmp_path / "run", "-q")

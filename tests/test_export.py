@@ -12,9 +12,8 @@ from conftest import DIGITS, SAMPLES, make_model, modules_to_predict, run
 
 from petclf.inference import load_classifier
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_the_exported_model_predicts_what_the_model_file_does(digits_run, tmp_path):
     folder, _ = digits_run
     exported = tmp_path / "digits.onnx"
@@ -29,6 +28,7 @@ def test_the_exported_model_predicts_what_the_model_file_does(digits_run, tmp_pa
                for p, q in zip(ours, theirs, strict=True) for a, b in zip(p["top"], q["top"], strict=True)) < 1e-3  # fp32 kernels differ
 
 
+@pytest.mark.slow
 def test_export_writes_beside_the_model_and_replaces_only_when_told(digits_run, tmp_path):
     folder, _ = digits_run
     model = shutil.copy(folder / "model.safetensors", tmp_path / "digits.safetensors")
@@ -40,6 +40,7 @@ def test_export_writes_beside_the_model_and_replaces_only_when_told(digits_run, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digits.onnx", "digits.safetensors"]
 
 
+@pytest.mark.slow
 def test_predicting_with_an_onnx_file_imports_neither_torch_nor_fastai(digits_run, tmp_path):
     folder, _ = digits_run
     exported = tmp_path / "digits.onnx"
@@ -51,6 +52,7 @@ def test_predicting_with_an_onnx_file_imports_neither_torch_nor_fastai(digits_ru
 @pytest.mark.parametrize("method, channels, scaling", [("gadf", 1, "series"), ("gasf+gadf+mtf", 3, "dataset"),
                                                        ("rp", 2, "series"), ("seg", 1, "series"),
                                                        ("seg", 2, "dataset")])
+@pytest.mark.slow
 def test_a_series_model_draws_its_fields_inside_the_onnx_graph(tmp_path, method, channels, scaling):
     model = make_model(tmp_path / "m.safetensors", length=60, classes=3, channels=channels, method=method,
                        scaling=scaling)
@@ -63,6 +65,7 @@ def test_a_series_model_draws_its_fields_inside_the_onnx_graph(tmp_path, method,
         assert (onnx_probs.argmax(1) == torch_probs.argmax(1)).all()
 
 
+@pytest.mark.slow
 def test_predicting_series_with_an_onnx_file_imports_no_torch(tmp_path):
     model = make_model(tmp_path / "gp.safetensors", length=150)
     assert run("export", model).exit_code == 0

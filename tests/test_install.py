@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from conftest import make_model, write_images
 
-pytestmark = pytest.mark.slow  # builds and installs the package: about 20 s
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +36,7 @@ def build_installed(tmp_path: Path) -> Path:
     return tmp_path / "site"
 
 
+@pytest.mark.slow
 def test_a_wheel_built_from_the_sdist_installs_a_petclf_that_runs(tmp_path):
     site = build_installed(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(site)}  # found before the editable checkout

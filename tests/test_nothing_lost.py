@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from conftest import SAMPLES, hear_ctrl_c, make_model
 
-pytestmark = pytest.mark.slow
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 GUNPOINT_TEST = SAMPLES / "GunPoint" / "GunPoint_TEST.tsv"
 PETCLF = [sys.executable, "-m", "petclf"]
@@ -44,6 +43,7 @@ def history(run: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path):
     run = tmp_path / "run"
     proc = start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "6", "--out", run)
@@ -79,6 +79,7 @@ def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path):
     assert not (run / "checkpoint.safetensors").exists() and (run / "metrics.json").is_file()
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
     run = tmp_path / "run"
     proc = start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "6", "--out", run)
@@ -93,6 +94,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no hidden temporary folder beside it
 
 
+@pytest.mark.slow
 def test_ctrl_c_before_the_first_epoch_ends_writes_nothing(tmp_path):
     proc = start("train", GUNPOINT_TRAIN, *QUICK, "--epochs", "6", "--out", tmp_path / "run")
     lines = interrupt_after(proc, lambda line: "training and 10 validation series" in line)
@@ -100,6 +102,7 @@ def test_ctrl_c_before_the_first_epoch_ends_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_an_ensemble_keeps_the_finished_members_and_resume_goes_on_from_the_next(tmp_path):
     run = tmp_path / "run"
     proc = start("train", GUNPOINT_TRAIN, *QUICK[:-1], "3", "--epochs", "2", "--out", run)
@@ -120,6 +123,7 @@ def test_ctrl_c_in_an_ensemble_keeps_the_finished_members_and_resume_goes_on_fro
     assert not (run / "checkpoint.safetensors").exists()
 
 
+@pytest.mark.slow
 def test_a_finished_run_goes_on_for_the_epochs_asked(tmp_path):
     run = tmp_path / "run"
     subprocess.run([*PETCLF, "train", GUNPOINT_TRAIN, *QUICK, "--epochs", "1", "--out", run, "-q"], check=True)
@@ -139,6 +143,7 @@ def test_a_finished_run_goes_on_for_the_epochs_asked(tmp_path):
     assert json.loads((run / "args.json").read_text())["options"]["added_epochs"] == [2]
 
 
+@pytest.mark.slow
 def test_each_member_of_an_ensemble_goes_on(tmp_path):
     run = tmp_path / "run"
     subprocess.run([*PETCLF, "train", GUNPOINT_TRAIN, *QUICK[:-1], "2", "--epochs", "1", "--early-stop", "1",
@@ -150,6 +155,7 @@ def test_each_member_of_an_ensemble_goes_on(tmp_path):
     assert [(r["member"], r["epoch"]) for r in history(run)] == [(m, e) for m in "12" for e in "012"]
 
 
+@pytest.mark.slow
 def test_two_predictions_on_one_model_and_two_trainings_at_once(tmp_path):
     model = make_model(tmp_path / "model.safetensors", length=150)
     predictions = [start("predict", "series", model, GUNPOINT_TEST, "--json") for _ in range(2)]
@@ -163,6 +169,7 @@ def test_two_predictions_on_one_model_and_two_trainings_at_once(tmp_path):
         assert (tmp_path / f"run{seed}" / "metrics.json").is_file()
 
 
+@pytest.mark.slow
 def test_outputs_get_the_permissions_of_ordinary_files(tmp_path):
     """Temporary files are private (0600); renamed into place they are as open() makes them."""
     subprocess.run(f"umask 022 && {sys.executable} -m petclf tsimage {GUNPOINT_TRAIN} {tmp_path / 'images'} -q",
@@ -189,6 +196,7 @@ def peak_memory(*args) -> int:
     return int(proc.stderr.split()[-1])
 
 
+@pytest.mark.slow
 def test_long_series_become_images_in_bounded_memory(tmp_path):
     """8 series of 4 million values (256 MB as float64): the GAF's float64 resampling of them
     all at once would take 24 bytes a value (768 MB) on top of reading the file."""

@@ -14,8 +14,6 @@ from petclf.model.stem import GafStem
 from petclf.series.augment import window_slice
 from petclf.series.fields import Imaging
 
-pytestmark = pytest.mark.slow
-
 GUNPOINT_TRAIN = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 QUICK = ("--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "2", "--bs", "16", "--folds", "1")
 
@@ -35,6 +33,7 @@ def gunpoint_run(tmp_path_factory, gunpoint):
     return folder / "run", valid, train_series(GUNPOINT_TRAIN, folder / "run", "--valid", valid)
 
 
+@pytest.mark.slow
 def test_training_on_a_series_file_reports_series_metrics(gunpoint_run):
     folder, _, metrics = gunpoint_run
     assert metrics["input"] == "series" and metrics["channels"] == 1 and metrics["length"] == 150
@@ -47,6 +46,7 @@ def test_training_on_a_series_file_reports_series_metrics(gunpoint_run):
     assert rows[0]["series"].endswith("valid.tsv:0") and len(rows) == 40
 
 
+@pytest.mark.slow
 def test_the_field_options_are_stored_in_the_model(gunpoint_run):
     folder, _, _ = gunpoint_run
     state, meta = read_model(folder)
@@ -55,6 +55,7 @@ def test_the_field_options_are_stored_in_the_model(gunpoint_run):
     assert not any(key.startswith("0.") for key in state)  # the stem has no weights
 
 
+@pytest.mark.slow
 def test_predict_series_matches_the_end_of_training_validation(gunpoint_run):
     folder, valid, _ = gunpoint_run
     result = run("predict", "series", folder, valid, "--json", "--no-tta")  # validation predicts each series once
@@ -71,6 +72,7 @@ def test_predict_series_matches_the_end_of_training_validation(gunpoint_run):
     assert counts[0][0] + counts[1][1] == right
 
 
+@pytest.mark.slow
 def test_predict_series_prints_a_table_accuracy_and_confusion_matrix(gunpoint_run, tmp_path):
     folder, valid, _ = gunpoint_run
     result = run("predict", "series", folder, valid, "--confusion-plot", tmp_path / "cm.png", "-q")
@@ -79,6 +81,7 @@ def test_predict_series_prints_a_table_accuracy_and_confusion_matrix(gunpoint_ru
     assert Image.open(tmp_path / "cm.png").size[0] > 100
 
 
+@pytest.mark.slow
 def test_unlabelled_series_are_predicted_without_a_score(gunpoint_run, tmp_path, gunpoint):
     folder, _, _ = gunpoint_run
     X_train = gunpoint[0]
@@ -99,6 +102,7 @@ def test_stem_pixels_are_the_png_pixels_tsimage_writes(tmp_path, gunpoint):
         assert np.array_equal((image.permute(1, 2, 0) * 255).round().byte().numpy(), png)
 
 
+@pytest.mark.slow
 def test_multivariate_series_train_and_predict_as_a_mosaic(tmp_path, basic_motions):
     X_train, X_test, y_train, y_test = basic_motions
     np.savez(tmp_path / "train.npz", X=X_train[::2], y=y_train[::2])
@@ -115,6 +119,7 @@ def test_multivariate_series_train_and_predict_as_a_mosaic(tmp_path, basic_motio
     assert predicted.exit_code == 0 and len(json.loads(predicted.stdout)["predictions"]) == 10
 
 
+@pytest.mark.slow
 def test_valid_pct_splits_the_training_file_with_the_seed(tmp_path):
     first = train_series(GUNPOINT_TRAIN, tmp_path / "a", "--valid-pct", "0.3", "--epochs", "0")
     assert first["train_series"] == 35 and first["valid_series"] == 15
@@ -132,6 +137,7 @@ def test_window_slice_stretches_a_window_back_to_full_length():
     assert torch.equal(sliced[:, 0], sliced[:, 1])  # channels of one series share the window
 
 
+@pytest.mark.slow
 def test_lr_find_runs_on_a_series_file(tmp_path):
     result = run("lr-find", GUNPOINT_TRAIN, "--arch", "tf_efficientnet_lite0", "--size", "32", "--iters", "30",
                  "--plot", tmp_path / "lr.png", "--json")
@@ -156,6 +162,7 @@ def test_a_csv_with_its_label_last_is_refused_with_the_column_to_use(tmp_path, g
     assert "If the labels are in the last column, pass --label-col -1" in result.stderr
 
 
+@pytest.mark.slow
 def test_predict_series_reads_the_label_column_the_model_was_trained_with(tmp_path, gunpoint):
     X, _, y, _ = gunpoint
     rows = [",".join([*map(repr, map(float, series)), str(label)]) for series, label in zip(X, y, strict=True)]

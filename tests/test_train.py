@@ -10,9 +10,8 @@ from safetensors import safe_open
 from petclf.inputs import THUMBNAILS
 from petclf.model.file import read_model
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_pretrained_backbone_clearly_beats_random_weights(digits_run, tmp_path):
     folder, pretrained = digits_run
     random = train_digits(tmp_path / "random", "--no-pretrained")
@@ -22,6 +21,7 @@ def test_pretrained_backbone_clearly_beats_random_weights(digits_run, tmp_path):
     assert with_weights["accuracy"] >= without["accuracy"] + 0.3, (with_weights["accuracy"], without["accuracy"])
 
 
+@pytest.mark.slow
 def test_run_folder_holds_everything_a_user_needs(digits_run):
     folder, result = digits_run
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -37,6 +37,7 @@ def test_run_folder_holds_everything_a_user_needs(digits_run):
     assert metrics["calibration"]["items"] == 60 and set(metrics["calibration"]["after"]) == {"ece", "nll", "brier"}
 
 
+@pytest.mark.slow
 def test_model_file_is_self_describing_safetensors(digits_run):
     folder, _ = digits_run
     with safe_open(str(folder / "model.safetensors"), framework="pt") as handle:
@@ -49,6 +50,7 @@ def test_model_file_is_self_describing_safetensors(digits_run):
     assert parsed.net.n_classes == 10 and "1.8.weight" in state  # the head's last linear layer
 
 
+@pytest.mark.slow
 def test_resnet34_from_random_weights_trains_and_predicts(tmp_path):
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(10)])
     result = run("train", tmp_path / "data", "--no-pretrained", "--size", "32", "--bs", "8", "--epochs", "1",
@@ -60,6 +62,7 @@ def test_resnet34_from_random_weights_trains_and_predicts(tmp_path):
     assert len(json.loads(predicted.stdout)) == 10
 
 
+@pytest.mark.slow
 def test_learning_rate_finder_chooses_the_rate_and_says_so(tmp_path):
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)], size=64)  # not thumbnails
     result = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
@@ -72,6 +75,7 @@ def test_learning_rate_finder_chooses_the_rate_and_says_so(tmp_path):
     assert metrics["lr_source"] == "finder (valley)" and metrics["lr"] == pytest.approx(float(said.group(1)), rel=5e-3)
 
 
+@pytest.mark.slow
 def test_lr_find_prints_the_four_suggestions_and_saves_the_plot(tmp_path):
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)], size=64)
     result = run("lr-find", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
@@ -83,6 +87,7 @@ def test_lr_find_prints_the_four_suggestions_and_saves_the_plot(tmp_path):
     assert (tmp_path / "lr.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_lr_find_on_thumbnails_says_train_uses_their_default_rate_not_a_suggestion(tmp_path):
     result = run("lr-find", DIGITS, "--no-pretrained", "--arch", "resnet18", "--size", "32", "--iters", "30",
                  "--plot", tmp_path / "lr.png")
@@ -103,6 +108,7 @@ def test_lr_find_needs_enough_iterations(tmp_path):
     assert result.exit_code == 2 and "--iters must be at least 30 (got 10)" in result.stderr
 
 
+@pytest.mark.slow
 def test_early_stop_ends_training_and_the_best_epoch_is_kept(tmp_path):
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(12)])
     result = run("train", tmp_path / "data", "--no-pretrained", "--arch", "resnet18", "--size", "32",
@@ -118,6 +124,7 @@ def test_early_stop_ends_training_and_the_best_epoch_is_kept(tmp_path):
     assert metrics["valid_loss"] == pytest.approx(min(losses), rel=1e-6)  # the model saved is the best epoch's
 
 
+@pytest.mark.slow
 def test_thumbnails_get_their_own_defaults(tmp_path):
     # 32 training images: the default batch of 16 fits (two batches an epoch), and is not shrunk
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(20)], size=16)
@@ -142,6 +149,7 @@ def imbalanced_digits(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("balance", [None, "weights", "sample"])
 def test_imbalanced_classes_are_named_and_can_be_balanced(imbalanced_digits, tmp_path, balance):
     result = run("train", imbalanced_digits, "--arch", "resnet18", "--no-pretrained", "--size", "32",
@@ -160,6 +168,7 @@ def test_imbalanced_classes_are_named_and_can_be_balanced(imbalanced_digits, tmp
     assert json.loads((tmp_path / "run" / "args.json").read_text())["options"]["balance"] == balance
 
 
+@pytest.mark.slow
 def test_init_starts_from_a_petclf_model_and_renews_the_head_for_other_classes(tmp_path):
     from conftest import make_model
 
