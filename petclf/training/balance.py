@@ -23,9 +23,15 @@ def check_balance(balance: str | None) -> str | None:
 
 
 def class_weights(labels: list[str], classes: list[str]) -> list[float]:
-    """n / (k * count) for each class: scikit-learn's "balanced" weights, mean 1 over the items."""
-    counts = Counter(labels)
-    return [len(labels) / (len(classes) * counts[c]) if counts[c] else 0.0 for c in classes]
+    """scikit-learn's "balanced" weights, n / (k * count), for each of the model's ``classes``
+    (k counts them all); a class with no training item gets 0, which scikit-learn refuses to weigh."""
+    import numpy as np
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = [c for c in classes if c in set(labels)]
+    weights = compute_class_weight("balanced", classes=np.array(present), y=np.array(labels)) * len(present) / len(classes)
+    found = dict(zip(present, weights.tolist(), strict=True))
+    return [found.get(c, 0.0) for c in classes]
 
 
 def balanced_loader(loader, labels: list[str]):
