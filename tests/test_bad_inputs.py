@@ -289,6 +289,8 @@ CASES = {
     "no devices": (["train", "{D}/four", "--devices", "0", "--out", "{out}"], 2, "--devices must be at least 1 (got 0)"),
     "two GPUs where there are none": (["train", "{D}/four", "--devices", "2", "--device", "cuda", "--out", "{out}"], 2,
                                       "--devices 2 --device cuda: this machine has 0 CUDA GPU(s)"),
+    "one GPU named for two processes": (["train", "{D}/four", "--devices", "2", "--device", "cuda:1", "--out",
+                                         "{out}"], 2, "--devices 2 trains on cuda:0 to cuda:1; give --device cuda"),
     "ViT at another size": (["train", "{D}/four", "--arch", "vit_tiny_patch16_224", "--no-pretrained", "--size", "64",
                              "--out", "{out}"], 2, "--arch vit_tiny_patch16_224 takes 224 x 224 px images only: "
                                                    "leave out --size (or pass --size 224)"),

@@ -24,11 +24,20 @@ from pathlib import Path
 from petclf.errors import PetclfError, UsageError
 
 
+def _on_cuda(device: str) -> bool:
+    """Whether ``--device`` trains on GPUs: the one answer the checks and the process group share."""
+    import torch
+
+    return device.startswith("cuda") or device == "auto" and torch.cuda.is_available()
+
+
 def check_devices(devices: int, device: str) -> None:
     import torch
 
-    cuda = device.startswith("cuda") or device == "auto" and torch.cuda.is_available()
-    if cuda and devices > torch.cuda.device_count():
+    if devices > 1 and device.startswith("cuda:"):
+        raise UsageError(f"--devices {devices} trains on cuda:0 to cuda:{devices - 1}; give --device cuda (or auto), "
+                         f"not {device} (CUDA_VISIBLE_DEVICES chooses which GPUs those are)")
+    if _on_cuda(device) and devices > torch.cuda.device_count():
         raise UsageError(f"--devices {devices} --device {device}: this machine has {torch.cuda.device_count()} "
                          "CUDA GPU(s)")
 
@@ -113,7 +122,7 @@ def group(rank: int, world: int, address, device: str, store=None):
     import torch
     import torch.distributed as dist
 
-    cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    cuda = _on_cuda(device)
     if cuda:
         torch.cuda.set_device(rank)
     else:  # the CPU's cores shared out, or N processes each take them all and wait on each other
