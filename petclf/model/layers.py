@@ -14,7 +14,7 @@ class TimmBody(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        self.needs_pool = model.default_cfg.get("pool_size") is not None
+        self.needs_pool = model.pretrained_cfg.get("pool_size") is not None
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

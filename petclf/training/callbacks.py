@@ -25,7 +25,9 @@ def _optimizer_snapshot(opt) -> dict:
 
 
 def _phase(learn) -> str:
-    return "frozen" if getattr(learn.opt, "frozen_idx", 0) else "unfrozen"
+    """``frozen`` while fastai's ``freeze`` holds the body: its first weight (a convolution's, which
+    ``train_bn`` never unfreezes) does not learn."""
+    return "unfrozen" if learn.opt.param_lists[0][0].requires_grad else "frozen"
 
 
 class _EpochEnd(Callback):
