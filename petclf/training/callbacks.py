@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from fastai.callback.core import Callback, CancelFitException
-from fastai.callback.schedule import LRFinder, ParamScheduler
 
 from petclf import console
 from petclf.errors import Diverged
@@ -193,19 +192,6 @@ class FiniteLoss(Callback):
             raise Diverged(f"training diverged: the {stage} loss became {loss} in epoch {self.epoch}, "
                            f"batch {self.iter}; nothing was written. Try a lower learning rate "
                            f"(this run's: --lr {self.lr:.2e})")
-
-
-class InMemoryLRFinder(LRFinder):
-    """fastai's LRFinder, restoring the model from memory rather than from a pickle file."""
-
-    def before_fit(self):
-        ParamScheduler.before_fit(self)
-        self.saved = _snapshot(self.model)
-        self.best_loss = float("inf")
-
-    def after_fit(self):
-        self.learn.opt.zero_grad()
-        self.learn.model.load_state_dict(self.saved)
 
 
 class SeriesAugment(Callback):

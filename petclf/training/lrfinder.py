@@ -1,5 +1,5 @@
-"""fastai's learning-rate finder, run in memory (fastai's own saves and reloads the model
-through a pickle file), and its plot."""
+"""fastai's learning-rate finder (``Learner.lr_find``), its suggestions with the points they
+chose on the curve, and its plot."""
 
 from __future__ import annotations
 
@@ -22,15 +22,23 @@ class LrFinding:
 
 
 def find_lr(learn, iters: int) -> LrFinding:
-    """fastai's ``lr_find`` and its suggestion functions, with the model restored from memory."""
+    """fastai's ``lr_find`` and its suggestion functions. fastai saves the model before the sweep
+    and loads it after (``weights_only``, no pickle) under ``learn.path``: here a temporary folder,
+    so that nothing is left in the user's. The suggestions are computed here from the recorded
+    curve, as fastai's are, to keep the points they chose (for the plot) and to stop the curve at
+    an infinite loss too, not only at NaN."""
+    import tempfile
+
     import torch
     from fastai.callback.schedule import minimum, slide, steep, valley
 
-    from petclf.training.callbacks import InMemoryLRFinder
-
-    n_epochs = iters // len(learn.dls.train) + 1
-    with learn.no_logging():
-        learn.fit(n_epochs, cbs=InMemoryLRFinder(num_it=iters))
+    where = learn.path
+    with tempfile.TemporaryDirectory(prefix="petclf-lr-find-") as scratch:
+        learn.path = Path(scratch)
+        try:
+            learn.lr_find(num_it=iters, show_plot=False, suggest_funcs=None)
+        finally:
+            learn.path = where
     learn.opt = None  # training starts with a fresh optimizer, as a new Learner would
     lrs = torch.tensor(learn.recorder.lrs[iters // 10:-5])
     losses = torch.tensor([float(x) for x in learn.recorder.losses[iters // 10:-5]])
