@@ -230,7 +230,12 @@ class DataParallel(Callback):
 
 def _share(loader, rank: int, world: int):
     """``loader`` giving ``rank`` its part of each epoch's items, in the order rank 0 drew (padded
-    by repeating items to a multiple of ``world``, as fastai's DistributedDL does)."""
+    by repeating items to a multiple of ``world``, as fastai's DistributedDL does).
+
+    Not DistributedDL itself: ``fastai.distributed`` does not import without accelerate (a
+    NameError on ``Accelerator`` at import, fastai 2.8.12), which petclf does not need. The one
+    fastai internal used, ``_FakeLoader`` (the torch DataLoader front that iterates the share),
+    is here alone; tests/test_distributed.py's share test fails when fastai changes it."""
     import copy
     import math
 
