@@ -164,7 +164,7 @@ def test_imbalanced_classes_are_named_and_can_be_balanced(imbalanced_digits, tmp
 
     rows = list(csv.DictReader((tmp_path / "run" / "valid_predictions.csv").open()))
     assert metrics["macro_f1"] == pytest.approx(f1_score([r["label"] for r in rows], [r["predicted"] for r in rows],
-                                                         average="macro", labels=metrics["classes"]), abs=1e-4)
+                                                         average="macro"), abs=1e-4)  # over the labels that occur
     assert json.loads((tmp_path / "run" / "args.json").read_text())["options"]["balance"] == balance
 
 
