@@ -9,6 +9,7 @@ import typer
 from petclf import console, inputs
 from petclf.cli._app import app
 from petclf.cli._data import DATA_HELP, Bs, I, S, Size, T, Valid, ValidPct
+from petclf.cli.config import read_config
 from petclf.cli.options import (
     ArchName,
     Colormap,
@@ -30,9 +31,11 @@ from petclf.cli.options import (
     WeightsFile,
     Workers,
     at_least,
+    within,
 )
 from petclf.errors import UsageError
 from petclf.training.balance import CHOICES as BALANCE_CHOICES
+from petclf.training.regularization import OPTIMIZERS
 from petclf.training.source import load, source_of
 
 Folds = Annotated[int | None, typer.Option(help=(
@@ -41,6 +44,7 @@ Folds = Annotated[int | None, typer.Option(help=(
     f"{inputs.SMALL_DATA} items without a given validation set, else 1: one model]."), metavar="K",
     show_default=False, callback=at_least(1))]
 Balance = Enum("Balance", {name: name for name in BALANCE_CHOICES}, type=str)
+Optimizer = Enum("Optimizer", {name: name for name in OPTIMIZERS}, type=str)
 
 def _arch_of(model: Path) -> str:
     """The --arch a petclf model was trained with (``source:name``, as find_arch reads it)."""
@@ -126,6 +130,26 @@ def train(
     devices: Annotated[int, typer.Option(metavar="N", callback=at_least(1), help=(
         "Train data-parallel in N processes, one per GPU (or sharing the CPU's cores): each takes its share of "
         "every epoch's batches, so the batch is N x --bs, and their gradients are averaged."))] = 1,
+    wd: Annotated[float | None, typer.Option(callback=at_least(0), show_default=False, help=(
+        "Weight decay \\[default: fastai's, 0.01 with Adam]."))] = None,
+    dropout: Annotated[float | None, typer.Option(metavar="P", callback=within(0, 0.99), show_default=False, help=(
+        "Dropout before the head's last layer (P / 2 before the others) \\[default: fastai's, 0.5]."))] = None,
+    label_smoothing: Annotated[float | None, typer.Option(metavar="EPS", callback=within(0, 0.99),
+                                                          show_default=False, help=(
+        "Label smoothing: the loss aims at 1 - EPS for the true class, not 1."))] = None,
+    mixup: Annotated[float | None, typer.Option(metavar="ALPHA", callback=at_least(0, above=True),
+                                                show_default=False, help=(
+        "fastai's MixUp: train on blends of two items and their labels, the share drawn from Beta(ALPHA, ALPHA) "
+        "(0.4 is fastai's)."))] = None,
+    cutmix: Annotated[float | None, typer.Option(metavar="ALPHA", callback=at_least(0, above=True),
+                                                 show_default=False, help=(
+        "fastai's CutMix (images): paste a patch of one image into another, the labels mixed by area."))] = None,
+    opt: Annotated[Optimizer | None, typer.Option(metavar="NAME", show_default=False, help=(
+        "The optimizer: fastai's adam, sgd (momentum 0.9), rmsprop, lamb or ranger \\[default: adam]."))] = None,
+    config: Annotated[Path | None, typer.Option(metavar="FILE", is_eager=True, callback=read_config,
+                                                show_default=False, help=(
+        "Options from a JSON or YAML file (name: value, as the flags are named); flags given here win. "
+        "E.g. the best.yaml petclf tune writes."))] = None,
     member: Annotated[str | None, typer.Option(metavar="KIND", show_default=False, help=(
         "fine-tune: fastai's fine_tune of the pretrained network. ridge (series): the pretrained body frozen and a "
         "ridge classifier on the pooled features of its middle layers, for three images of each series (seg, rp, "
@@ -182,7 +206,9 @@ def train(
                                early_stop, seed, device, precision, workers, method=method,
                                colormap=colormap, scaling=scaling.value, folds=folds,
                                balance=balance and balance.value, init=init, devices=devices,
-                               tensorboard=tensorboard, callbacks=tuple(callback or ()), member=member)
+                               tensorboard=tensorboard, callbacks=tuple(callback or ()), member=member, wd=wd,
+                               dropout=dropout, label_smoothing=label_smoothing, mixup=mixup, cutmix=cutmix,
+                               opt=opt and opt.value)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source)
     metrics = report.metrics

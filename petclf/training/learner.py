@@ -9,7 +9,7 @@ from petclf.device import resolve_device, resolve_precision
 from petclf.errors import UsageError
 from petclf.model import build as network
 from petclf.model.file import ModelMeta
-from petclf.training import distributed
+from petclf.training import distributed, regularization
 from petclf.training.balance import balanced_loader, class_weights
 from petclf.training.checkpoint import Checkpoint
 from petclf.training.kinds import Labelled, kind_of
@@ -23,7 +23,6 @@ def learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoi
     import torch
     from fastai.callback.channelslast import ChannelsLast
     from fastai.vision.all import (
-        CrossEntropyLossFlat,
         Learner,
         ProgressCallback,
         accuracy,
@@ -66,8 +65,13 @@ def learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoi
         _check_resumable(resume, meta)
         weights.load_into(model, resume.model, "the checkpoint")
     # channels-last convolutions: 2x faster for EfficientNet on this CPU, and fastai's advice with AMP
-    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(weight=weight), metrics=[error_rate, accuracy],
-                    splitter=lambda m: [params(m[-2]), params(m[-1])], cbs=[ChannelsLast(), *cbs])  # body, head
+    if options.dropout is not None:
+        regularization.set_dropout(model[-1], options.dropout)
+    mixing = regularization.mixing_callback(options.mixup, options.cutmix)
+    learn = Learner(dls, model, loss_func=regularization.loss(weight, options.label_smoothing),
+                    opt_func=regularization.optimizer(options.opt), wd=options.wd, metrics=[error_rate, accuracy],
+                    splitter=lambda m: [params(m[-2]), params(m[-1])],  # body, head
+                    cbs=[ChannelsLast(), *cbs, *([mixing] if mixing else [])])
     learn.remove_cb(ProgressCallback)
     learn.logger = lambda *_: None
     if precision == "fp16":

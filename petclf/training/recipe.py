@@ -15,6 +15,7 @@ from petclf.splits import fold_splits
 from petclf.training import runfolder
 from petclf.training.balance import check_balance
 from petclf.training.kinds import Labelled, kind_of
+from petclf.training.regularization import check_mixing
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ class TrainOptions:
     callbacks: tuple[str, ...] = ()  # fastai callbacks by import path, "module:name" (logs.py)
     member: str | None = None  # "fine-tune", or "ridge": a ridge classifier on the frozen body's features
     # (ridge.py); None: ridge for series (DEFAULT_MEMBER), fine-tune for images
+    # Fine-tuning's knobs (regularization.py); None: fastai's defaults (wd 0.01 with Adam, head dropout 0.5,
+    # no label smoothing, no mixing, Adam)
+    wd: float | None = None
+    dropout: float | None = None
+    label_smoothing: float | None = None
+    mixup: float | None = None  # alpha of MixUp's Beta distribution
+    cutmix: float | None = None  # alpha of CutMix's
+    opt: str | None = None  # regularization.OPTIMIZERS
 
 
 MEMBERS = ("fine-tune", "ridge")
@@ -55,7 +64,8 @@ MEMBERS = ("fine-tune", "ridge")
 # given an option only fine-tuning has (FINE_TUNING) fine-tunes, as it did before ridge members.
 DEFAULT_MEMBER = {"series": "ridge", "images": "fine-tune"}
 FINE_TUNING = {"epochs": "--epochs", "lr": "--lr", "lr_mult": "--lr-mult", "early_stop": "--early-stop",
-               "augment": "--aug/--no-aug"}
+               "augment": "--aug/--no-aug", "wd": "--wd", "dropout": "--dropout", "label_smoothing": "--label-smoothing",
+               "mixup": "--mixup", "cutmix": "--cutmix", "opt": "--opt"}
 
 
 def check_member(options: TrainOptions, kind: str | None = None) -> None:
@@ -96,6 +106,7 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
     unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
     tiles = kind.tiles(data, replace(options, **unset))
     check_balance(options.balance)
+    check_mixing(options.mixup, options.cutmix, kind.name)
     fixed = fixed_size(find_arch(options.arch), options.size, tiles)
     if fixed:
         unset["size"] = fixed
