@@ -111,8 +111,8 @@ def predict(model: Classifier | PathLike, items: PathLike | list[PathLike] | np.
     else:
         want = classifier.meta.series
         if isinstance(items, np.ndarray):
-            X = items.astype(np.float32)
-            series = SeriesSet(X[:, None, :] if X.ndim == 2 else X, None, Path("array"))
+            X = _checked(items, want.length if want.lengths else None, want.lengths or "pad")
+            series = SeriesSet(X, None, Path("array"))
         else:
             series = want.read(Path(items), label_col or want.label_col)
         probs = predict_series(classifier, series, bs=bs, tta=want.windows if tta is None else tta)
@@ -157,14 +157,23 @@ def series_to_images(series: PathLike | np.ndarray, method: str = "gadf", size: 
     from petclf.series.fields import Imaging
     from petclf.series.readers import read_series
 
-    if isinstance(series, np.ndarray):
-        X = series.astype(np.float32)
-        X = X[:, None, :] if X.ndim == 2 else X
-    else:
-        X = read_series(Path(series), fit=lengths).X
+    X = _checked(series, fit=lengths) if isinstance(series, np.ndarray) else read_series(Path(series), fit=lengths).X
     imaging = Imaging(method, size, colormap).check()
     with torch.no_grad():
         return imaging.draw(torch.from_numpy(np.ascontiguousarray(X))).numpy()
+
+
+def _checked(X: np.ndarray, length: int | None = None, fit: str = "pad") -> np.ndarray:
+    """An array of series ``(n, L)`` or ``(n, C, L)`` as a file's are read: gaps (NaN) filled,
+    infinities refused, made ``length`` long as ``fit`` says (readers.uniform)."""
+    import numpy as np
+
+    from petclf.series.readers import uniform
+
+    if X.ndim not in (2, 3):
+        raise UsageError(f"an array of series must be (n, length) or (n, channels, length), not {X.ndim}-d")
+    rows = X[:, None, :] if X.ndim == 2 else X
+    return uniform(Path("array"), list(rows.astype(np.float64)), length, fit)[0]
 
 
 def _path(path: PathLike | None) -> Path | None:

@@ -73,6 +73,15 @@ def test_series_to_images_draws_what_tsimage_writes(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(first).convert("RGB")), images[0])
 
 
+def test_an_array_of_series_is_read_as_a_file_is():
+    X = np.tile(np.sin(np.linspace(0, 6, 40)), (3, 1))
+    X[0, 10] = np.nan  # a gap, filled as in a file
+    assert np.isfinite(petclf.series_to_images(X, size=16)).all()
+    X[1, 5] = np.inf
+    with pytest.raises(petclf.errors.DataError, match="series 1 contains infinite"):
+        petclf.series_to_images(X, size=16)
+
+
 @pytest.mark.parametrize("shape, method, drawn", [((4, 60), "gadf", (4, 16, 16, 3)),
                                                   ((4, 2, 60), "gadf", (4, 16, 32, 3)),  # two tiles
                                                   ((4, 60), "seg,rp", (4, 16, 32, 3))])  # two views

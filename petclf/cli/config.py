@@ -36,7 +36,7 @@ def _load(path: Path) -> dict:
             import yaml
 
             values = yaml.safe_load(text)
-    except (ValueError, ImportError, Exception) as error:  # yaml's YAMLError, json's ValueError
+    except Exception as error:  # json's ValueError, yaml's YAMLError
         raise UsageError(f"{path}: not a JSON or YAML file of options ({str(error).splitlines()[0]})") from None
     if not isinstance(values, dict):
         raise UsageError(f"{path}: not a JSON or YAML file of options (expected name: value pairs)")
