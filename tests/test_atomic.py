@@ -47,7 +47,17 @@ def test_a_failed_folder_leaves_the_old_one_as_it_was(tmp_path):
     assert os.listdir(tmp_path / "run") == ["old.txt"] and os.listdir(tmp_path) == ["run"]
 
 
-def test_ctrl_c_between_the_two_renames_of_a_swap_waits_until_the_new_folder_is_in(tmp_path, monkeypatch):
+@pytest.fixture
+def ctrl_c_heard():
+    """Python's Ctrl-C handler, whatever this process inherited: a shell starts background jobs
+    (CI's, maybe) with SIGINT ignored, and a held signal is then rightly raised into nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_between_the_two_renames_of_a_swap_waits_until_the_new_folder_is_in(tmp_path, monkeypatch,
+                                                                                   ctrl_c_heard):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "old.txt").write_text("old")
     rename = os.rename
