@@ -115,7 +115,7 @@ def predict(model: Classifier | PathLike, items: PathLike | list[PathLike] | np.
             series = SeriesSet(X, None, Path("array"))
         else:
             series = want.read(Path(items), label_col or want.label_col)
-        probs = predict_series(classifier, series, bs=bs, tta=want.windows if tta is None else tta)
+        probs = predict_series(classifier, series, bs=bs, tta=classifier.meta.tta if tta is None else tta)
         names = [str(row) for row in range(len(probs))]
     return [Predicted(name, classes[int(p.argmax())], float(p.max()), dict(zip(classes, map(float, p), strict=True)))
             for name, p in zip(names, probs, strict=True)]
@@ -135,7 +135,7 @@ def evaluate(model: Classifier | PathLike, data: PathLike, *, bs: int = 64, tta:
 
     classifier = model if hasattr(model, "meta") else load_model(model)
     if tta is None:
-        tta = classifier.meta.input == "series" and classifier.meta.series.windows
+        tta = classifier.meta.tta
     labels = ev.Labels(label_col, label_re, pets, _path(labels_csv))
     evaluation, _ = ev.evaluate_data(classifier, Path(data), labels, bs, tta)
     quality, _ = ev.calibration_report(evaluation, classifier.meta.temperature)

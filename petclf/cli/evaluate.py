@@ -76,10 +76,10 @@ def evaluate(
     limits = conformal_limits(classifier.meta, coverage, class_conditional)
     note_uncalibrated(classifier.meta, model, quiet or json_ or csv_report)
     if tta is None:
-        tta = kind == "series" and classifier.meta.series.windows
+        tta = classifier.meta.tta
     folder = out or Path("evaluations") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with atomic_dir(folder, overwrite=overwrite) as tmp:
-        summary = _evaluate(classifier, {"model": str(model), "data": str(data), "tta": tta}, kind,
+        summary = _evaluate(classifier, {"model": str(model), "data": str(data), "tta": tta},
                             (label_re, pets, csv or old_csv, label_col), bs, top_k, tmp, quiet or json_ or csv_report,
                             (limits, coverage))
     if json_:
@@ -105,7 +105,7 @@ def evaluate(
     console.result(f"report folder: {folder}")
 
 
-def _evaluate(classifier, given: dict, kind: str, labels: tuple, bs: int, top_k: int, folder: Path,
+def _evaluate(classifier, given: dict, labels: tuple, bs: int, top_k: int, folder: Path,
               quiet: bool, conformal: tuple) -> dict:
     """Predict every labelled item of ``given["data"]`` and write the report into ``folder``."""
     from petclf.evaluation import report as ev

@@ -145,7 +145,7 @@ def predict_series(
     series = classifier.meta.series.read(file, None if no_labels else label_col)
     with console.progress("predict", total=len(series.X), unit="series", quiet=quiet or json_ or csv) as advance:
         probs = classify(classifier, series, bs=bs, advance=advance,
-                         tta=classifier.meta.series.windows if tta is None else tta)
+                         tta=classifier.meta.tta if tta is None else tta)
     confidence, index = probs.max(1), probs.argmax(1)
     classes = classifier.meta.classes
     predicted = [classes[i] for i in index.tolist()]

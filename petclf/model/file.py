@@ -82,6 +82,12 @@ class ModelMeta:
     format: str = FORMAT
 
     @property
+    def tta(self) -> bool:
+        """Whether predictions average test-time views unless told: a fine-tuned series model's
+        windows (a ridge member was fitted on whole series); never for images (--tta asks)."""
+        return self.input == "series" and self.series.windows
+
+    @property
     def temperature(self) -> float:
         return self.calibration.temperature if self.calibration else 1.0
 
