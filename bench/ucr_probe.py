@@ -4,6 +4,7 @@ training files alone, beside MiniRocket on the same halves.
     .venv/bin/python bench/ucr_probe.py --datasets Coffee,ArrowHead,ACSF1
     .venv/bin/python bench/ucr_probe.py --datasets JapaneseVowels --methods "mat;seg,rp,gadf" --size 64
     .venv/bin/python bench/ucr_probe.py --datasets PickupGestureWiimoteZ --lengths "pad;resample"
+    .venv/bin/python bench/ucr_probe.py --rocket      # also: the features beside MiniRocket's, as petclf fits them
 
 Each series is drawn as a ridge member's stem draws it (``--methods``: each a ``--method``, views
 joined by ','), and the features are those a ridge member reads: the pretrained
@@ -94,6 +95,20 @@ def penalty_grid(text: str):
     return f", alphas 1e{low:g}..1e{high:g}", np.logspace(low, high, 1 + 2 * round(high - low))
 
 
+def with_rocket(F, X, fit, seed: int):
+    """``F`` beside MiniRocket's features of ``X`` (series/rocket.py), fitted on the ``fit`` half
+    as a ridge member fits them on its training items."""
+    import numpy as np
+    import torch
+
+    from petclf.series.rocket import fit_rocket
+
+    rocket = fit_rocket(X[fit], seed)
+    with torch.no_grad():
+        found = np.concatenate([rocket(torch.from_numpy(X[i:i + 32]).float()).numpy() for i in range(0, len(X), 32)])
+    return np.concatenate([F, found], 1)
+
+
 def minirocket(X, y, fit, held, seed: int) -> float:
     from aeon.classification.convolution_based import MiniRocketClassifier
 
@@ -112,6 +127,7 @@ def main() -> None:
     parser.add_argument("--alphas", default="", help="';'-separated ridge penalty grids as exponents LOW,HIGH "
                                                       "(13 per 6 decades); default: petclf's (training/ridge.py)")
     parser.add_argument("--lengths", default="pad", help="';'-separated: pad, resample (unequal lengths)")
+    parser.add_argument("--rocket", action="store_true", help="also score each with MiniRocket's features beside")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
@@ -123,11 +139,14 @@ def main() -> None:
         reference = [minirocket(X, y, fit, held, seed) for (fit, held), seed in zip(splits, seeds, strict=True)]
         for method, lengths in itertools.product(args.methods.split(";"), args.lengths.split(";")):
             start = time.perf_counter()
-            F = features(equal_length(X_train, lengths), method, args.size)
+            series = equal_length(X_train, lengths)
+            F = features(series, method, args.size)
             seconds = time.perf_counter() - start
-            for shown_grid, alphas in map(penalty_grid, args.alphas.split(";")):
-                accuracy = [score(F, y, fit, held, alphas) for fit, held in splits]
-                shown = (f" {lengths}" if isinstance(X_train, list) else "") + shown_grid
+            for (shown_grid, alphas), rocket in itertools.product(map(penalty_grid, args.alphas.split(";")),
+                                                                  [False, True] if args.rocket else [False]):
+                accuracy = [score(with_rocket(F, series, fit, seed) if rocket else F, y, fit, held, alphas)
+                            for (fit, held), seed in zip(splits, seeds, strict=True)]
+                shown = (f" {lengths}" if isinstance(X_train, list) else "") + shown_grid + (" + MiniRocket's" if rocket else "")
                 rows.append([name, f"`{method}` {args.size}px{shown}", " ".join(f"{a:.2f}" for a in accuracy),
                              f"{statistics.mean(accuracy):.3f}", f"{statistics.mean(reference):.3f}",
                              f"{statistics.mean(accuracy) / statistics.mean(reference):.2f}", f"{seconds:.0f}"])

@@ -86,6 +86,12 @@ def _save(fig, path: Path) -> None:
     _pyplot().close(fig)
 
 
+def save_drawn(ax, path: Path) -> None:
+    """A plot another library drew on matplotlib (Optuna's), written as petclf writes its own."""
+    _pyplot()  # the Agg backend, before anything else is drawn
+    _save(ax.figure, path)
+
+
 def save_lr_plot(lrs: list[float], losses: list[float], suggestions: dict[str, float],
                  points: dict[str, tuple[float, float]], used: tuple[float, str], path: Path) -> None:
     """fastai's lr_find plot: loss against a log learning rate, the suggestions marked, and a

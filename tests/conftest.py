@@ -96,12 +96,14 @@ def write_images(folder: Path, names: list[str], size: int = 16, seed: int = 0) 
 
 
 def make_model(path: Path, length: int | None = None, classes: int = 2, weights_of: int | None = None,
-               channels: int = 1, method: str = "gadf", scaling: str = "series", calibrated: bool = True) -> Path:
+               channels: int = 1, method: str = "gadf", scaling: str = "series", calibrated: bool = True,
+               rocket: bool = False) -> Path:
     """A petclf model file with random resnet18 weights, made in a second: for tests of reading
     models and of inputs, not of predictions. ``length``: a series model (``channels``, ``method``
     at 16 px; ``scaling`` "dataset" between -2 and 2). ``weights_of``: weights for that many
     classes under metadata that says ``classes``. ``calibrated``: held-out scores of 20 items, as a
-    model file has since petclf calibrates (else as an older file)."""
+    model file has since petclf calibrates (else as an older file). ``rocket``: a ridge member's linear
+    head that reads MiniRocket's features too (fitted on random series)."""
     from dataclasses import replace
 
     from petclf.calibration import Calibration
@@ -110,8 +112,11 @@ def make_model(path: Path, length: int | None = None, classes: int = 2, weights_
     from petclf.model.file import ModelMeta, SeriesInput, save_model
     from petclf.model.stem import series_classifier
     from petclf.series.fields import Imaging
+    from petclf.series.rocket import fit_rocket
 
-    net, spec = network.build(Arch("resnet18", "torchvision"), weights_of or classes, None)
+    fitted = fit_rocket(np.random.default_rng(0).normal(size=(8, channels, length)), 0) if rocket else None
+    net, spec = network.build(Arch("resnet18", "torchvision"), weights_of or classes, None,
+                              head="linear" if rocket else "mlp", views=len(method.split(",")), rocket=fitted)
     bounds = dict(low=[-2.0] * channels, high=[2.0] * channels) if scaling == "dataset" else {}
     series = dict(input="series", series=SeriesInput(channels, length, Imaging(method, 16, "viridis", scaling, **bounds))
                   ) if length else {}

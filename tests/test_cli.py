@@ -58,7 +58,7 @@ def leaf_commands(group, path=()):
 def test_every_command_has_help_with_examples():
     commands = dict(leaf_commands(typer.main.get_command(app)))
     assert set(commands) == {("tsimage",), ("train",), ("lr-find",), ("predict", "image"), ("predict", "series"),
-                             ("evaluate",), ("explain",), ("export",), ("check",)}
+                             ("evaluate",), ("explain",), ("export",), ("check",), ("tune",)}
     for path, command in commands.items():
         result = run(*path, "--help")
         assert result.exit_code == 0 and command.help and "Examples" in result.stdout, path

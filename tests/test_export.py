@@ -49,13 +49,15 @@ def test_predicting_with_an_onnx_file_imports_neither_torch_nor_fastai(digits_ru
     assert "onnxruntime" in modules and not modules & {"torch", "torchvision", "timm", "fastai"}
 
 
-@pytest.mark.parametrize("method, channels, scaling", [("gadf", 1, "series"), ("gasf+gadf+mtf", 3, "dataset"),
-                                                       ("rp", 2, "series"), ("seg", 1, "series"),
-                                                       ("seg", 2, "dataset")])
+@pytest.mark.parametrize("method, channels, scaling, rocket", [
+    ("gadf", 1, "series", False), ("gasf+gadf+mtf", 3, "dataset", False), ("rp", 2, "series", False),
+    ("seg", 1, "series", False), ("seg", 2, "dataset", False),
+    ("seg,rp,gadf", 1, "series", True), ("mat", 3, "series", True),  # ridge members that read MiniRocket's features
+])
 @pytest.mark.slow
-def test_a_series_model_draws_its_fields_inside_the_onnx_graph(tmp_path, method, channels, scaling):
+def test_a_series_model_draws_its_fields_inside_the_onnx_graph(tmp_path, method, channels, scaling, rocket):
     model = make_model(tmp_path / "m.safetensors", length=60, classes=3, channels=channels, method=method,
-                       scaling=scaling)
+                       scaling=scaling, rocket=rocket)
     assert run("export", model).exit_code == 0
     in_torch, in_onnx = (load_classifier(path, "cpu", input="series") for path in (model, tmp_path / "m.onnx"))
     for batch in (1, 7):  # the batch size is not fixed by the export's example

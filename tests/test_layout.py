@@ -18,6 +18,7 @@ LAYERS = [
     {"model": {"model"}},
     {"inference": {"inference"}},
     {"training": {"training"}, "evaluation": {"evaluation"}},
+    {"tuning": {"tuning"}},
     {"api": {"api"}},
     {"cli": {"cli", "__main__", "__init__"}},
 ]

@@ -43,6 +43,7 @@ def test_a_ridge_ensemble_fits_in_seconds_and_is_an_ordinary_model_file(tmp_path
     assert meta.net.head == "linear" and meta.members == 2
     assert (meta.series.imaging.method, meta.net.levels, meta.net.views) == ("seg,rp,gadf", [1, 2, 3], 3)
     assert not meta.series.windows  # fitted on whole series: predicted without test-time windows
+    assert meta.net.rocket["channels"] == 1  # MiniRocket's features beside the body's, by default
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert history[0].startswith("member,epoch,phase") and all(",ridge," in row for row in history[1:])
     predicted = run("predict", "series", tmp_path / "run", GUNPOINT / "GunPoint_TEST.tsv", "--json")
@@ -91,6 +92,20 @@ def test_series_of_several_channels_get_one_image_of_them_all(tmp_path, basic_mo
     np.savez(tmp_path / "m.npz", X=basic_motions[0], y=basic_motions[2])
     options = with_defaults(TrainOptions(arch="tf_efficientnet_lite0"), find_series(tmp_path / "m.npz"))
     assert (options.member, options.method, options.size) == ("ridge", "mat", 224)
+
+
+@pytest.mark.parametrize("given, rocket", [({}, True), ({"rocket": False}, False), ({"member": "fine-tune"}, False)])
+def test_ridge_members_read_minirockets_features_unless_told(given, rocket):
+    from petclf.series.data import find_series
+    from petclf.training.recipe import TrainOptions, with_defaults
+
+    options = with_defaults(TrainOptions(arch="tf_efficientnet_lite0", **given), find_series(GUNPOINT / "GunPoint_TRAIN.tsv"))
+    assert options.rocket is rocket
+
+
+def test_fine_tuning_refuses_minirockets_features():
+    result = run("train", GUNPOINT / "GunPoint_TRAIN.tsv", "--member", "fine-tune", "--rocket")
+    assert result.exit_code == 2 and "--rocket adds MiniRocket's features to a ridge member" in result.stderr
 
 
 def test_a_ridge_member_refuses_the_options_of_fine_tuning():

@@ -7,7 +7,7 @@ heavy imports (torch, fastai) inside the commands, so ``petclf --help`` stays fa
 import os
 import signal
 
-from petclf.cli import check, evaluate, explain, export, lrfind, predict, train, tsimage  # noqa: F401  (they register their commands)
+from petclf.cli import check, evaluate, explain, export, lrfind, predict, train, tsimage, tune  # noqa: F401  (they register their commands)
 from petclf.cli._app import app
 
 __all__ = ["app", "main"]

@@ -27,3 +27,8 @@ Size = Annotated[int | None, typer.Option(
     show_default=False, callback=at_least(MIN_SIZE))]
 Bs = Annotated[int | None, typer.Option("--bs", help=f"Batch size \\[default: {I.bs}; thumbnails: {T.bs}; "
                                                         f"series: {S.bs}].", show_default=False, callback=at_least(1))]
+Folds = Annotated[int | None, typer.Option(help=(
+    f"Train K models, each validated on its own stratified fold, and keep them all: predict averages them, "
+    f"and the accuracy is out-of-fold, over every item \\[default: {inputs.ENSEMBLE_FOLDS} below "
+    f"{inputs.SMALL_DATA} items without a given validation set, else 1: one model]."), metavar="K",
+    show_default=False, callback=at_least(1))]

@@ -4,14 +4,15 @@ of them for the one about labels."""
 
 from typer.core import TyperCommand
 
-DATA, MODEL, TRAINING, PREDICTION, DEVICE, OUTPUT = (
-    "Data and labels", "Model", "Training", "Prediction", "Device", "Output")
+DATA, MODEL, TRAINING, SEARCH, PREDICTION, DEVICE, OUTPUT = (
+    "Data and labels", "Model", "Training", "Search", "Prediction", "Device", "Output")
 PANELS = {
     DATA: ("valid", "valid_pct", "folds", "balance", "label_re", "pets", "csv", "old_csv", "label_col", "lengths",
            "no_labels"),
-    MODEL: ("arch", "pretrained", "weights", "init", "member", "method", "size", "scaling", "colormap"),
+    MODEL: ("arch", "pretrained", "weights", "init", "member", "rocket", "method", "size", "scaling", "colormap"),
     TRAINING: ("epochs", "freeze_epochs", "lr", "lr_mult", "bs", "augment", "early_stop", "wd", "dropout",
                "label_smoothing", "mixup", "cutmix", "opt", "seed", "iters", "resume", "config"),
+    SEARCH: ("trials", "timeout", "space", "storage", "study"),
     PREDICTION: ("top_k", "tta", "min_confidence", "coverage", "class_conditional", "class_", "rows"),
     DEVICE: ("device", "precision", "workers", "devices"),
     OUTPUT: ("out", "out_dir", "overwrite", "plot", "strict", "split", "image_format", "confusion_plot", "csv_report",

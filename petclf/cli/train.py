@@ -8,7 +8,7 @@ import typer
 
 from petclf import console, inputs
 from petclf.cli._app import app
-from petclf.cli._data import DATA_HELP, Bs, I, S, Size, T, Valid, ValidPct
+from petclf.cli._data import DATA_HELP, Bs, Folds, I, S, Size, T, Valid, ValidPct
 from petclf.cli.config import read_config
 from petclf.cli.options import (
     ArchName,
@@ -38,11 +38,6 @@ from petclf.training.balance import CHOICES as BALANCE_CHOICES
 from petclf.training.regularization import OPTIMIZERS
 from petclf.training.source import load, source_of
 
-Folds = Annotated[int | None, typer.Option(help=(
-    f"Train K models, each validated on its own stratified fold, and keep them all: predict averages them, "
-    f"and the accuracy is out-of-fold, over every item \\[default: {inputs.ENSEMBLE_FOLDS} below "
-    f"{inputs.SMALL_DATA} items without a given validation set, else 1: one model]."), metavar="K",
-    show_default=False, callback=at_least(1))]
 Balance = Enum("Balance", {name: name for name in BALANCE_CHOICES}, type=str)
 Optimizer = Enum("Optimizer", {name: name for name in OPTIMIZERS}, type=str)
 
@@ -155,6 +150,9 @@ def train(
         "ridge classifier on the pooled features of its middle layers, for three images of each series (seg, rp, "
         "gadf), fitted in seconds with its penalty chosen by leave-one-out. \\[default: ridge for series, "
         "fine-tune for images]"))] = None,
+    rocket: Annotated[bool | None, typer.Option("--rocket/--no-rocket", show_default=False, help=(
+        "A ridge member also reads MiniRocket's features of each series (Dempster et al., 2021) beside the "
+        "pretrained body's. \\[default: on for ridge members]"))] = None,
     tensorboard: Annotated[Path | None, typer.Option(metavar="DIR", show_default=False, help=(
         "Log each epoch's losses, metrics and learning rate, and the run's confusion matrix and training batch, "
         "to DIR/<run name> for TensorBoard (tensorboard --logdir DIR)."))] = None,
@@ -208,7 +206,7 @@ def train(
                                balance=balance and balance.value, init=init, devices=devices,
                                tensorboard=tensorboard, callbacks=tuple(callback or ()), member=member, wd=wd,
                                dropout=dropout, label_smoothing=label_smoothing, mixup=mixup, cutmix=cutmix,
-                               opt=opt and opt.value)
+                               opt=opt and opt.value, rocket=rocket)
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source)
     metrics = report.metrics

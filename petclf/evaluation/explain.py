@@ -83,6 +83,8 @@ def _grad_cam(net, x, chosen: list[int]) -> tuple[np.ndarray, str, tuple[int, in
     import torch
     import torch.nn.functional as F
 
+    from petclf.model.layers import head_output
+
     with torch.no_grad():
         image = net[:-2](x) if len(net) > 2 else x
     body = net[-2]
@@ -98,7 +100,8 @@ def _grad_cam(net, x, chosen: list[int]) -> tuple[np.ndarray, str, tuple[int, in
     handle = layer.register_forward_hook(keep)
     try:
         with torch.enable_grad():
-            scores = net[-1](body(image)).float().gather(1, torch.tensor(chosen, device=x.device)[:, None]).sum()
+            scores = head_output(net[-1], body(image), x).float()  # a RocketHead's MiniRocket part: constant
+            scores = scores.gather(1, torch.tensor(chosen, device=x.device)[:, None]).sum()
             features = kept["features"]
             grads, = torch.autograd.grad(scores, features)
     finally:

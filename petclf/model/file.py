@@ -129,10 +129,21 @@ def _check(meta: ModelMeta) -> None:
         raise ValueError("levels must be a list of feature levels")
     if not (isinstance(meta.net.views, int) and meta.net.views >= 1):
         raise ValueError("views must be a positive integer")
+    if meta.net.rocket is not None:
+        _check_rocket(meta)
     if meta.input not in INPUTS or (meta.input == "series") != (meta.series is not None):
         raise ValueError("input is neither images nor described series")
     if meta.series is not None:
         _check_series(meta.series)
+
+
+def _check_rocket(meta: ModelMeta) -> None:
+    shape = meta.net.rocket
+    counts = [shape.get("channels")] + list(shape.get("dilations", [])) + list(shape.get("features", []))
+    if not (meta.net.head == "linear" and meta.series is not None and shape.keys() == {"channels", "dilations", "features"}
+            and len(shape["dilations"]) == len(shape["features"]) > 0
+            and all(isinstance(n, int) and n > 0 for n in counts) and shape["channels"] == meta.series.channels):
+        raise ValueError("rocket must give the channels, dilations and features of a series model's linear head")
 
 
 def _check_series(series: SeriesInput) -> None:

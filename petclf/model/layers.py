@@ -111,6 +111,39 @@ def linear_head(n_features: int, n_classes: int, pool: bool = True) -> nn.Sequen
     return nn.Sequential(*([ConcatPool(), nn.Flatten()] if pool else []), nn.Linear(width, n_classes))
 
 
+class RocketHead(nn.Module):
+    """A ridge member's linear layer over the body's pooled features of the series' images and
+    MiniRocket's features of the series itself (series/rocket.py), side by side. It reads the
+    series, so the network that holds it passes them (stem.SeriesNet)."""
+
+    def __init__(self, rocket: nn.Module, linear: nn.Linear):
+        super().__init__()
+        self.rocket, self.linear = rocket, linear
+
+    def forward(self, features: torch.Tensor, series: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.joined(features, series))
+
+    def joined(self, features: torch.Tensor, series: torch.Tensor) -> torch.Tensor:
+        return torch.cat([features, self.rocket(series).to(features.dtype)], 1)
+
+
+def head_output(head: nn.Module, features: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A head's scores for the body's ``features`` of input ``x`` (which a RocketHead reads too)."""
+    return head(features, x) if isinstance(head, RocketHead) else head(features)
+
+
+def linear_input(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """What the last linear layer of a linear head reads for input ``x``: the body's pooled
+    features (and MiniRocket's of the series, for a RocketHead)."""
+    head, features = net[-1], nn.Sequential(*net[:-1])(x)
+    return head.joined(features, x) if isinstance(head, RocketHead) else nn.Sequential(*head[:-1])(features)
+
+
+def last_linear(net: nn.Sequential) -> nn.Linear:
+    head = net[-1]
+    return head.linear if isinstance(head, RocketHead) else head[-1]
+
+
 class Ensemble(nn.Module):
     """Members whose probabilities are averaged. It returns their log, so that a softmax of
     its output, as ``Probabilities`` and fastai apply, gives the average itself."""
@@ -129,12 +162,12 @@ class SharedBodyEnsemble(Ensemble):
     work done once instead of once a member. ``members`` stay whole networks (for explain)."""
 
     def __init__(self, members: list[nn.Sequential]):
-        super().__init__([nn.Sequential(*members[0][:-1], member[-1]) for member in members])
-        self.front = members[0][:-1]
+        super().__init__([type(member)(*members[0][:-1], member[-1]) for member in members])
+        self.front = nn.Sequential(*members[0][:-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.front(x)
-        return torch.stack([m[-1](features).float().softmax(1) for m in self.members]).mean(0).log()
+        return torch.stack([head_output(m[-1], features, x).float().softmax(1) for m in self.members]).mean(0).log()
 
 
 def shared(ensemble: Ensemble) -> Ensemble:

@@ -53,8 +53,22 @@ class GafStem(nn.Module):
             return (pixels - self.mean) / self.std
 
 
+class SeriesNet(nn.Sequential):
+    """``(stem, body, head)`` whose head reads the series as well as the body's features (a
+    RocketHead). A slice of it is a plain Sequential, as the stem and body alone are."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        stem, body, head = self
+        return head(body(stem(x)), x)
+
+    def __getitem__(self, index):
+        found = super().__getitem__(index)
+        return nn.Sequential(*found) if isinstance(index, slice) else found
+
+
 def series_classifier(meta: ModelMeta, net: nn.Sequential) -> nn.Sequential:
     """``(stem, body, head)``, the stem made as ``meta.series`` says, for training and predicting
     alike. The image classifier's parameter names move from ``0.``/``1.`` to ``1.``/``2.``; the
     last two children stay the body and the head."""
-    return nn.Sequential(GafStem(meta.series.imaging, meta.mean, meta.std), *net)
+    made = SeriesNet if meta.net.rocket else nn.Sequential
+    return made(GafStem(meta.series.imaging, meta.mean, meta.std), *net)

@@ -29,6 +29,16 @@ def _phase(learn) -> str:
     return "unfrozen" if learn.opt.param_lists[0][0].requires_grad else "frozen"
 
 
+def epoch_values(recorder) -> dict[str, float]:
+    """The epoch's losses and metrics by name (train_loss, valid_loss, then the metrics), as fastai's
+    Recorder logged them: the one place petclf reads its ``log`` and ``metric_names`` (epoch first and
+    time last), which fastai has no public accessor for. tests/test_callbacks.py fails when it changes."""
+    names, logged = recorder.metric_names, recorder.log
+    if len(names) != len(logged) or names[0] != "epoch" or names[-1] != "time":
+        raise RuntimeError(f"fastai's Recorder logs {list(names)}, not epoch, losses, metrics, time")
+    return dict(zip(names[1:-1], logged[1:-1], strict=True))
+
+
 class _EpochEnd(Callback):
     """A callback that acts at the end of each epoch that ran. A resumed run skips the epochs
     it has done with fastai's ``start_epoch``, which still sends ``after_epoch`` for them."""
@@ -69,14 +79,25 @@ class Board(_EpochEnd):
         self.screen.advance()
 
     def epoch_end(self):
-        names = self.recorder.metric_names[1:-1]  # drop 'epoch' and 'time'
-        values = dict(zip(names, self.recorder.log[1:-1], strict=True))
-        self.rows.append({"epoch": self.done, "phase": _phase(self.learn), **values,
+        self.rows.append({"epoch": self.done, "phase": _phase(self.learn), **epoch_values(self.recorder),
                           "seconds": round(time.perf_counter() - self.started, 2)})
         self.done += 1  # the row is shown by LastEpoch, once the epoch is safe
 
     def show_last(self) -> None:
         self.screen.row(self.rows[-1])
+
+
+class Listener(_EpochEnd):
+    """Each epoch's row, as the Board keeps it, to ``listen`` (petclf tune prunes a trial from
+    them); what ``listen`` raises stops the run."""
+
+    order = 72  # after the Board has its row
+
+    def __init__(self, board: Board, listen):
+        self.board, self.listen = board, listen
+
+    def epoch_end(self):
+        self.listen(dict(self.board.rows[-1]))
 
 
 class TensorBoard(_EpochEnd):
@@ -115,7 +136,7 @@ class KeepBest(_EpochEnd):
         self.patience_from = patience_from  # a continued run's patience starts where it goes on
 
     def epoch_end(self):
-        loss = self.recorder.values[-1][1]  # [train_loss, valid_loss, *metrics]
+        loss = epoch_values(self.recorder)["valid_loss"]
         if self.best is None or loss < self.best.loss:
             self.best = Best(loss, self.done, _snapshot(self.model))  # one assignment: Ctrl-C safe
         self.done += 1

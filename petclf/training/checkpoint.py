@@ -129,7 +129,7 @@ def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
     """Each member of the finished run in ``folder`` as a checkpoint at epoch ``position`` of
     its schedule (past the epochs early stopping skipped): its kept weights, which stay the best
     unless a later epoch has a lower validation loss."""
-    from petclf.training.runfolder import read_history
+    from petclf.training.runfolder import read_finished, read_history
 
     folder = Path(folder)
     if (folder / CHECKPOINT_NAME).is_file():
@@ -137,9 +137,9 @@ def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
     state, meta = read_model(folder / MODEL_NAME)
     histories = read_history(folder)
     try:
-        metrics = json.loads((folder / "metrics.json").read_text())
-        best_epochs = metrics["best_epoch"] if members > 1 else [metrics["best_epoch"]]
-        facts = dict(lr=float(metrics["lr"]), lr_source=str(metrics["lr_source"]), origin=str(metrics["weights"]),
+        finished = read_finished(folder)
+        best_epochs = finished["best_epochs"]
+        facts = dict(lr=float(finished["lr"]), lr_source=str(finished["lr_source"]), origin=str(finished["weights"]),
                      classes=meta.classes)
         if len(histories) != members or len(best_epochs) != members:
             raise ValueError(f"it has {len(histories)} members' histories, the run {members}")
@@ -151,7 +151,7 @@ def continuation(folder: Path, members: int, position: int) -> list[Checkpoint]:
     except FileNotFoundError:
         raise UsageError(f"{folder}: the run did not finish (no metrics.json)") from None
     except (ValueError, TypeError, KeyError, IndexError) as error:
-        raise DataError(folder / "metrics.json", f"does not match the run's history ({error})") from None
+        raise DataError(folder / "args.json", f"what the run finished with does not match its history ({error})") from None
     return checkpoints
 
 

@@ -51,6 +51,9 @@ class Images:
     def model_input(self, images: LabelledImages, options: TrainOptions, scaled_on: list[int] | None) -> dict:
         return {}  # ModelMeta's defaults describe images
 
+    def rocket(self, images: LabelledImages, options: TrainOptions) -> None:
+        return None  # MiniRocket reads series
+
     def model_and_batches(self, images: LabelledImages, net, meta: ModelMeta, options: TrainOptions, device):
         """The model to train, its DataLoaders, and the callbacks that feed it."""
         from petclf.images.data import dataloaders
@@ -114,6 +117,14 @@ class Series:
         return {"input": "series", "series": SeriesInput(channels, length, imaging, label_col=series.label_col,
                                                          lengths=series.lengths,
                                                          windows=options.member != "ridge")}
+
+    def rocket(self, series: LabelledSeries, options: TrainOptions):
+        """MiniRocket fitted to the training series, for a ridge member that reads its features."""
+        if not options.rocket:
+            return None
+        from petclf.series.rocket import fit_rocket
+
+        return fit_rocket(series.X[series.train], options.seed)
 
     def model_and_batches(self, series: LabelledSeries, net, meta: ModelMeta, options: TrainOptions, device):
         from petclf.model.stem import series_classifier

@@ -43,7 +43,7 @@ def learner(data: Labelled, options: TrainOptions, quiet: bool, resume: Checkpoi
     backbone, origin = weights.pretrained_backbone(arch, options.weights) if pretrained else (None, None)
     origin = resume.origin if resume else origin or "random (--no-pretrained)"
     model, spec = network.build(arch, len(data.classes), backbone, head="linear" if options.member == "ridge" else "mlp",
-                                views=len(options.method.split(",")))
+                                views=len(options.method.split(",")), rocket=kind.rocket(data, options))
     mean, std = network.normalization(arch)
     meta = ModelMeta(net=spec, classes=data.classes, image_size=options.size, mean=list(mean),
                      std=list(std), versions=_versions(), **kind.model_input(data, options, scaled_on))

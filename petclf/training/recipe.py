@@ -56,6 +56,8 @@ class TrainOptions:
     mixup: float | None = None  # alpha of MixUp's Beta distribution
     cutmix: float | None = None  # alpha of CutMix's
     opt: str | None = None  # regularization.OPTIMIZERS
+    rocket: bool | None = None  # a ridge member also reads MiniRocket's features of the series (series/rocket.py);
+    # None: yes for series ridge members (DEFAULT_ROCKET)
 
 
 MEMBERS = ("fine-tune", "ridge")
@@ -63,6 +65,9 @@ MEMBERS = ("fine-tune", "ridge")
 # fine-tuned ensemble (README, "Accuracy on UCR/UEA data"), in seconds instead of minutes. A run
 # given an option only fine-tuning has (FINE_TUNING) fine-tunes, as it did before ridge members.
 DEFAULT_MEMBER = {"series": "ridge", "images": "fine-tune"}
+# Series: the ridge on the pretrained body's features and MiniRocket's together beat both apart on
+# held-out halves of ten UCR/UEA training files (bench/results/ucr-probe.md).
+DEFAULT_ROCKET = True
 FINE_TUNING = {"epochs": "--epochs", "lr": "--lr", "lr_mult": "--lr-mult", "early_stop": "--early-stop",
                "augment": "--aug/--no-aug", "wd": "--wd", "dropout": "--dropout", "label_smoothing": "--label-smoothing",
                "mixup": "--mixup", "cutmix": "--cutmix", "opt": "--opt"}
@@ -74,6 +79,9 @@ def check_member(options: TrainOptions, kind: str | None = None) -> None:
     if options.member not in (*MEMBERS, None):
         raise UsageError(f"--member must be one of {', '.join(MEMBERS)} (got {options.member!r})")
     if options.member != "ridge":
+        if options.rocket and options.member is not None:
+            raise UsageError("--rocket adds MiniRocket's features to a ridge member (--member ridge), which "
+                             "fine-tuning has none of")
         return
     if kind not in (None, "series"):
         raise UsageError("--member ridge fits series models; for images use the default, fine-tune")
@@ -102,6 +110,9 @@ def with_defaults(options: TrainOptions, data: Labelled) -> TrainOptions:
     if options.member is None:
         fine_tuning = any(getattr(options, name) is not None for name in FINE_TUNING)
         options = replace(options, member="fine-tune" if fine_tuning else DEFAULT_MEMBER[kind.name])
+        check_member(options, kind.name)
+    if options.rocket is None:
+        options = replace(options, rocket=DEFAULT_ROCKET and options.member == "ridge")
     base = kind.defaults(data, options.member)
     unset = {f.name: getattr(base, f.name) for f in dataclass_fields(base) if getattr(options, f.name) is None}
     tiles = kind.tiles(data, replace(options, **unset))

@@ -34,6 +34,8 @@ def fit_ridge(learn) -> list[dict]:
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
     from sklearn.preprocessing import StandardScaler
 
+    from petclf.model.layers import last_linear
+
     started = time.perf_counter()
     features, labels = _features(learn, learn.dls.train.new(shuffle=False, drop_last=False))
     scaler = StandardScaler().fit(features)
@@ -44,8 +46,8 @@ def fit_ridge(learn) -> list[dict]:
     decisions = np.clip(_decisions(held_out.reshape(len(labels), -1)), -CLIP, CLIP)
     nll = (lambda t: _log_loss(t * decisions, np.searchsorted(ridge.classes_, labels)))
     temperature = float(minimize_scalar(nll, bounds=(0.01, 100.0), method="bounded").x)
-    weight, bias = _folded(ridge, scaler, temperature, learn.model[-1][-1].out_features)
-    linear = learn.model[-1][-1]
+    linear = last_linear(learn.model)
+    weight, bias = _folded(ridge, scaler, temperature, linear.out_features)
     with torch.no_grad():
         linear.weight.copy_(torch.from_numpy(weight))
         linear.bias.copy_(torch.from_numpy(bias))
@@ -59,12 +61,13 @@ def _features(learn, loader) -> tuple[np.ndarray, np.ndarray]:
     """Pooled features (the head's input to its linear layer) of every item ``loader`` gives."""
     import torch
 
+    from petclf.model.layers import linear_input
+
     model = learn.model.eval()
-    pooled = torch.nn.Sequential(*model[:-1], *model[-1][:-1])
     found, labels = [], []
     with torch.no_grad():
         for x, y in loader:
-            found.append(pooled(x).float().cpu().numpy())
+            found.append(linear_input(model, x).float().cpu().numpy())
             labels.append(y.cpu().numpy())
     return np.concatenate(found).astype(np.float64), np.concatenate(labels)
 

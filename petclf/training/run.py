@@ -23,6 +23,7 @@ distributed.py.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -68,10 +69,12 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
 
 
 def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = False, quiet: bool = False,
-          source: dict | None = None, resume: list[Checkpoint] | None = None) -> TrainReport:
+          source: dict | None = None, resume: list[Checkpoint] | None = None,
+          on_epoch: Callable[[dict], None] | None = None) -> TrainReport:
     """Train and write the run folder ``out``. ``source`` (how to load ``data`` again, as JSON)
     goes into args.json for ``petclf train --resume``; ``resume`` (a checkpoint per member)
-    continues an interrupted run, or a finished one with ``options.added_epochs``.
+    continues an interrupted run, or a finished one with ``options.added_epochs``. ``on_epoch``
+    gets each epoch's row of the first member (what it raises stops the run, and nothing is kept).
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
     folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
@@ -116,7 +119,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                 _announce(data, split, k, len(splits), options.folds, quiet)
                 facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
                 board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet,
-                                               _log_dir(options, out, k, len(splits)))
+                                               _log_dir(options, out, k, len(splits)), on_epoch if k == 0 else None)
                 if stopped is None:
                     keep.restore(learn.model)
                     members.append(_member(learn, split, board.rows, keep.best.epoch))
@@ -129,7 +132,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                 _leave_checkpoint(tmp, stopped, meta, options, source, len(splits))
                 break
         if stopped is None:
-            metrics = write_run(tmp, data, meta, members, run_args(options, source))
+            finished = dict(lr=lr, lr_source=lr_source, weights=origin, best_epochs=[m.best_epoch for m in members])
+            metrics = write_run(tmp, data, meta, members, run_args(options, source, finished))
             save_batch(learn, meta.classes, meta.mean, meta.std, options.augment, tmp / "batch.png")
             if options.tensorboard:
                 log_images(_log_dir(options, out), {name: tmp / f"{name}.png" for name in ("confusion_matrix", "batch")})
@@ -198,11 +202,11 @@ def _member(learn, split: Labelled, history: list[dict], best_epoch: int) -> Mem
 
 
 def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool,
-            log_dir: Path | None = None):
-    """Run the epochs (those a resumed run has left), with TensorBoard logs in ``log_dir`` and
-    the user's callbacks; returns the Board, KeepBest, and on Ctrl-C the checkpoint of the last
+            log_dir: Path | None = None, on_epoch: Callable[[dict], None] | None = None):
+    """Run the epochs (those a resumed run has left), with TensorBoard logs in ``log_dir``, the
+    user's callbacks and ``on_epoch``'s; returns the Board, KeepBest, and on Ctrl-C the checkpoint of the last
     completed epoch (else None). Ctrl-C before an epoch ended goes on up as KeyboardInterrupt."""
-    from petclf.training.callbacks import Board, FiniteLoss, KeepBest, LastEpoch, TensorBoard
+    from petclf.training.callbacks import Board, FiniteLoss, KeepBest, LastEpoch, Listener, TensorBoard
     from petclf.training.logs import user_callback
 
     position = resume.epochs_done if resume else 0
@@ -215,6 +219,7 @@ def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None
             board = Board(display, history)
             last = LastEpoch(board, keep, position, **facts)
             logged = [TensorBoard(board, log_dir)] if log_dir else []
+            logged += [Listener(board, on_epoch)] if on_epoch else []
             users = [user_callback(path) for path in options.callbacks]
             _fine_tune(learn, options, facts["lr"], [FiniteLoss(facts["lr"]), board, *logged, keep, last, *users],
                        position, resume)

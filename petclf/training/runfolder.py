@@ -136,10 +136,26 @@ def _metrics(data: LabelledSplit, meta: ModelMeta, members: list[Member], accura
 ARGS_FORMAT = "petclf-run/1"  # args.json; files without a format are from before it, and read as /1
 
 
-def run_args(options, source: dict | None) -> dict:
-    """args.json: the options (a dataclass) and how the data were loaded."""
+def run_args(options, source: dict | None, finished: dict | None = None) -> dict:
+    """args.json: the options (a dataclass), how the data were loaded, and for a finished run
+    what ``--resume RUN --epochs N`` goes on from (``finished``: lr, lr_source, weights, each
+    member's kept epoch in best_epochs). metrics.json is a report, never read back."""
     return {"format": ARGS_FORMAT, "data": source,
-            "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}}
+            "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
+            **({"finished": finished} if finished else {})}
+
+
+def read_finished(run: Path) -> dict:
+    """What a finished run goes on from, from args.json; runs from before it was kept there give
+    it from their metrics.json (one kept epoch, not a list, for one model)."""
+    run = Path(run)
+    args = json.loads((run / "args.json").read_text())
+    if "finished" in args:
+        return args["finished"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    best = metrics["best_epoch"]
+    return {"lr": metrics["lr"], "lr_source": metrics["lr_source"], "weights": metrics["weights"],
+            "best_epochs": best if isinstance(best, list) else [best]}
 
 
 def read_args(run: Path) -> tuple[dict, dict]:
@@ -157,6 +173,7 @@ def read_args(run: Path) -> tuple[dict, dict]:
         options.setdefault("folds", 1)  # runs from before ensembles were one model
         options.setdefault("lr_mult", 100)  # and trained the body at fine_tune's lr / 100
         options.setdefault("balance", None)
+        options.setdefault("rocket", False)  # ridge members before MiniRocket's features
         options["added_epochs"] = tuple(options.get("added_epochs", ()))
         if not isinstance(args["data"], dict):
             raise PetclfError(f"{path}: the run was not started by petclf train, so it says no data to resume with")

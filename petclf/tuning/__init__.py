@@ -1,0 +1,1 @@
+"""petclf tune: a hyperparameter search over petclf train's options, on Optuna."""
