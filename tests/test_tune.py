@@ -1,12 +1,15 @@
 """petclf tune: a search space read with one-line errors, a study that stops, goes on and is
 shared by processes, and a best.yaml that petclf train takes as it is."""
 
+import csv
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
-from conftest import SAMPLES, run
+from conftest import SAMPLES, hear_ctrl_c, run
 
 GUNPOINT = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 # Ridge trials at 32 px: seconds each, so that a study of a few trials fits in a test.
@@ -134,3 +137,47 @@ def test_two_processes_share_one_sqlite_study(tmp_path):
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert 4 <= len(complete) <= 5  # each worker may start one more as the other finishes the fourth
     assert len({t.number for t in complete}) == len(complete)
+
+
+@pytest.mark.slow
+def test_what_the_epoch_listener_raises_stops_the_run_and_keeps_nothing(tmp_path):
+    import optuna
+
+    from petclf.series.data import find_series
+    from petclf.training.recipe import TrainOptions
+    from petclf.training.run import train
+
+    seen = []
+
+    def prune(row: dict) -> None:  # as a trial's pruning does, from the first member's epochs
+        seen.append(row)
+        if row["epoch"] == 1:
+            raise optuna.TrialPruned("pruned at epoch 1")
+
+    options = TrainOptions(arch="tf_efficientnet_lite0", member="fine-tune", size=32, epochs=3, folds=2, lr=1e-2)
+    with pytest.raises(optuna.TrialPruned):
+        train(find_series(GUNPOINT), options, tmp_path / "run", quiet=True, on_epoch=prune)
+    assert [row["epoch"] for row in seen] == [0, 1] and {"train_loss", "valid_loss"} <= seen[0].keys()
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_loses_only_the_trial_in_progress_which_runs_again_first(tmp_path):
+    (tmp_path / "space.yaml").write_text(SMALL)
+    command = [sys.executable, "-m", "petclf", "tune", str(GUNPOINT), "--arch", "tf_efficientnet_lite0", "--space",
+               str(tmp_path / "space.yaml"), "--out", str(tmp_path / "t"), "--trials", "3"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
+    for line in proc.stderr:
+        if line.split()[:2] == ["0", "complete"]:  # the first trial's row: the second begins
+            time.sleep(3)  # into it (a trial here takes about ten seconds)
+            proc.send_signal(signal.SIGINT)
+            break
+    _, rest = proc.communicate(timeout=300)
+    assert proc.returncode == 130 and rest.strip().splitlines()[-1].startswith(
+        "error: interrupted: 1 of 3 trials finished; the same command goes on")
+    again = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr
+    with (tmp_path / "t" / "trials.csv").open(newline="") as handle:
+        trials = list(csv.DictReader(handle))
+    assert [t["state"] for t in trials] == ["complete", "fail", "complete", "complete"]
+    assert trials[2]["options"] == trials[1]["options"]  # the stopped trial's options, first

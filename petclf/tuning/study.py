@@ -256,7 +256,7 @@ def _write_outputs(study, folder: Path, base: TrainOptions, report: TuneReport) 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)  # Optuna's matplotlib plots, since 2.2
-        save_drawn(drawn.plot_optimization_history(study), folder / "history.png")
+        save_drawn(drawn.plot_optimization_history(study, target_name="validation loss"), folder / "history.png")
         varied = any(len({t.params.get(k) for t in study.trials}) > 1 for k in report.best["options"])
         if report.finished >= 2 and varied:
-            save_drawn(drawn.plot_param_importances(study), folder / "importances.png")
+            save_drawn(drawn.plot_param_importances(study, target_name="validation loss"), folder / "importances.png")
