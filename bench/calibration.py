@@ -46,7 +46,7 @@ def files(name: str, folder: Path) -> tuple[Path, Path]:
     return write_dataset(name, folder)
 
 
-def _cell(runs: list[dict], key: str) -> str:
+def mean_sd(runs: list[dict], key: str) -> str:
     values = [r[key] for r in runs]
     spread = f" ± {statistics.stdev(values):.3f}" if len(values) > 1 else ""
     return f"{statistics.mean(values):.3f}{spread}"
@@ -65,9 +65,9 @@ def main() -> None:
             train, test = files(name, tmp)
             runs = [measure(train, test, seed, tmp) for seed in seeds]
             after, before = (statistics.mean(r[k] for r in runs) for k in ("ece_after", "ece_before"))
-            rows.append([name, _cell(runs, "accuracy"), _cell(runs, "ece_before"), _cell(runs, "ece_after"),
-                         f"{after / before:.2f}" if before else "–", _cell(runs, "nll_before"), _cell(runs, "nll_after"),
-                         _cell(runs, "temperature"), _cell(runs, "covered"), _cell(runs, "set_size"),
+            rows.append([name, mean_sd(runs, "accuracy"), mean_sd(runs, "ece_before"), mean_sd(runs, "ece_after"),
+                         f"{after / before:.2f}" if before else "–", mean_sd(runs, "nll_before"), mean_sd(runs, "nll_after"),
+                         mean_sd(runs, "temperature"), mean_sd(runs, "covered"), mean_sd(runs, "set_size"),
                          f"{statistics.mean(r['minutes'] for r in runs):.1f}"])
             print(" | ".join(rows[-1]), flush=True)
     table = markdown_table(["data (test)", "accuracy", "ECE before", "ECE after", "ratio", "NLL before", "NLL after",

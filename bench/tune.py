@@ -3,7 +3,7 @@ search scored on the training data only, then the defaults and `--config best.ya
 the same seeds and tested on held-out data: 400 scikit-learn digits the bundled ones do not include
 (rows 900-1299), and UCR test files.
 
-    .venv/bin/python bench/tune.py                               # about 30 minutes on 2 CPU cores
+    .venv/bin/python bench/tune.py                               # about 30 minutes on 2 CPU cores (2026-12-01)
     .venv/bin/python bench/tune.py --datasets ArrowHead --trials 4 --seeds 0
 
 Per data set: `petclf tune TRAIN --arch tf_efficientnet_lite0 --trials N` (seed 42, its default space),
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from calibration import files  # noqa: E402
+from calibration import files, mean_sd  # noqa: E402
 from common import markdown_table, write_titled  # noqa: E402
 from ucr import ARCH, petclf  # noqa: E402
 
@@ -31,14 +31,10 @@ def accuracy(train: Path, test: Path, seed: int, work: Path, extra: list) -> flo
     return petclf("evaluate", work / "run", test, "--out", work / "eval", "--overwrite", "-q")["accuracy"]
 
 
-def _cell(values: list[float]) -> str:
-    return f"{statistics.mean(values):.3f}" + (f" ± {statistics.stdev(values):.3f}" if len(values) > 1 else "")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", default="digits,ArrowHead,PigCVP")
-    parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--datasets", default="digits,ArrowHead,ItalyPowerDemand")
+    parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -51,10 +47,11 @@ def main() -> None:
             found = petclf("tune", train, *ARCH, "--trials", args.trials, "--out", tmp / f"tune-{name}", "-q")
             tune_minutes = (time.perf_counter() - start) / 60
             best = tmp / f"tune-{name}" / "best.yaml"
-            default = [accuracy(train, test, seed, tmp, []) for seed in seeds]
-            tuned = [accuracy(train, test, seed, tmp, ["--config", best]) for seed in seeds]
+            default = [{"accuracy": accuracy(train, test, seed, tmp, [])} for seed in seeds]
+            tuned = [{"accuracy": accuracy(train, test, seed, tmp, ["--config", best])} for seed in seeds]
             options = " ".join(f"{k}={v}" for k, v in found["best"]["options"].items())
-            rows.append([name, _cell(default), _cell(tuned), f"{statistics.mean(tuned) - statistics.mean(default):+.3f}",
+            gain = statistics.mean(r["accuracy"] for r in tuned) - statistics.mean(r["accuracy"] for r in default)
+            rows.append([name, mean_sd(default, "accuracy"), mean_sd(tuned, "accuracy"), f"{gain:+.3f}",
                          f"{found['best']['valid_loss']:.4f}", options, f"{found['complete']}/{found['pruned']}",
                          f"{tune_minutes:.1f}"])
             print(" | ".join(rows[-1]), flush=True)
