@@ -92,8 +92,7 @@ def open_study(url: str, name: str, identity: dict, seed: int):
     another space is refused. Trials that Ctrl-C stopped are queued to run again first."""
     optuna = _optuna()
     try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}
-                                             if url.startswith("sqlite") else {})
+        storage = _storage(optuna, url)
         existing = next((s for s in storage.get_all_studies() if s.study_name == name), None)
     except Exception as error:  # SQLAlchemy's errors for a URL it cannot reach or parse
         raise UsageError(f"--storage {url}: cannot open the study database ({str(error).splitlines()[0]})") from None
@@ -107,6 +106,19 @@ def open_study(url: str, name: str, identity: dict, seed: int):
     study.set_user_attr("petclf", identity)
     _queue_interrupted(study)
     return study
+
+
+def _storage(optuna, url: str, tries: int = 3):
+    """Optuna's storage at ``url``. Processes that open a new database at once race to create its
+    tables (SQLite: "table trials already exists"); the losers open it again once the winner has."""
+    for attempt in range(tries):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}
+                                              if url.startswith("sqlite") else {})
+        except Exception as error:  # SQLAlchemy's OperationalError, for this race and for a bad URL alike
+            if attempt == tries - 1 or "already exists" not in str(error):
+                raise
+            time.sleep(1 + attempt)
 
 
 def _identity(data: Labelled, space: Space) -> dict:
