@@ -189,14 +189,13 @@ def test_ctrl_c_loses_only_the_trial_in_progress_which_runs_again_first(tmp_path
     (GUNPOINT, SMALL, {"rocket": True}),  # the defaults' method and size are not among the choices: drawn
 ])
 def test_a_new_study_tries_the_defaults_first(tmp_path, data, space, expected):
-    from petclf.cli.tune import _default_space
     from petclf.training.recipe import TrainOptions
     from petclf.training.source import load, source_of
-    from petclf.tuning.space import read_space
+    from petclf.tuning.space import read_space, space_for
     from petclf.tuning.study import defaults_trial
 
     labelled = load(source_of(data, None, 0.2, None, False, None, "0", "pad"), 42, quiet=True)
     if space:
         (tmp_path / "space.yaml").write_text(space)
-    searched = read_space(tmp_path / "space.yaml") if space else _default_space(labelled)
+    searched = read_space(tmp_path / "space.yaml") if space else space_for(labelled)
     assert defaults_trial(searched, TrainOptions(arch="tf_efficientnet_lite0"), labelled) == expected

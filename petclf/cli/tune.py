@@ -87,13 +87,13 @@ def tune(
     The study lives in the tune folder (study.db): Ctrl-C loses at most the trial in progress, and the same command goes on from there. Run the same command in several terminals, or on several machines with --storage, and they share the trials until the study has --trials finished.
     """
     from petclf.training.recipe import TrainOptions
-    from petclf.tuning.space import read_space
+    from petclf.tuning.space import read_space, space_for
     from petclf.tuning.study import tune as run_tune
 
     seconds = _duration(timeout)
     source = source_of(data, valid, valid_pct, label_re, pets, csv, label_col, lengths.value)
     labelled = load(source, seed, quiet or json_)
-    searched = read_space(space) if space is not None else _default_space(labelled)
+    searched = read_space(space) if space is not None else space_for(labelled)
     base = TrainOptions(arch, pretrained, weights, seed=seed, device=device, workers=workers, folds=folds)
     folder = out or Path("tunes") / Path(data).stem
     report = run_tune(labelled, base, searched, folder, trials, seconds, storage, study, quiet or json_)
@@ -114,12 +114,3 @@ def _as_flag(name: str, value) -> str:
     on, off = FLAGS.get(name, (f"--{name.replace('_', '-')}", f"--no-{name.replace('_', '-')}"))
     return (on if value else off) if isinstance(value, bool) else f"{on} {value}"
 
-
-def _default_space(labelled):
-    from petclf.training.kinds import kind_of
-    from petclf.tuning.space import default_space
-
-    kind = kind_of(labelled)
-    if kind.name == "series":
-        return default_space("series", channels=labelled.shape[0])
-    return default_space("images", thumbnails=kind.default_source(labelled).endswith("thumbnails"))

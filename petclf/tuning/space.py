@@ -76,6 +76,18 @@ def default_space(kind: str, thumbnails: bool = False, channels: int = 1) -> Spa
     return dict(THUMBNAILS if thumbnails else IMAGES)
 
 
+def space_for(data) -> Space:
+    """The default space for labelled ``data``: that of its kind, and for images the thumbnails'
+    when train's defaults for them are the thumbnails' (inputs.THUMBNAILS)."""
+    from petclf import inputs
+    from petclf.training.kinds import kind_of
+
+    kind = kind_of(data)
+    if kind.name == "series":
+        return default_space("series", channels=data.shape[0])
+    return default_space("images", thumbnails=kind.defaults(data) == inputs.THUMBNAILS)
+
+
 def read_space(path: Path) -> Space:
     """A space from a JSON or YAML file; a one-line error for an unknown option, a range that is
     empty or of the wrong type, or no choices."""
