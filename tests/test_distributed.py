@@ -46,6 +46,24 @@ def test_each_process_takes_its_own_share_of_every_epoch(tmp_path):
     assert all(ranks[r]["epochs"][0] != ranks[r]["epochs"][1] for r in (0, 1))  # both reshuffled each epoch
 
 
+def count_threads(folder: Path, **_) -> None:
+    import torch
+
+    (folder / f"rank{torch.distributed.get_rank()}.threads").write_text(str(torch.get_num_threads()))
+
+
+@pytest.mark.slow
+def test_rank_0_gives_its_caller_the_threads_back(tmp_path):
+    """Rank 0 runs in the caller's process, which shares the cores out while the group trains; a
+    library user's later training must not run on a share of them (it changes its numbers)."""
+    import torch
+
+    before = torch.get_num_threads()
+    distributed.run_parallel(count_threads, 2, "cpu", folder=tmp_path, out=None, quiet=True, overwrite=False)
+    assert (tmp_path / "rank0.threads").read_text() == str(max(1, (os.cpu_count() or 1) // 2))
+    assert torch.get_num_threads() == before
+
+
 def train_and_test(out: Path, *extra: str) -> tuple[dict, float]:
     trained = subprocess.run([*PETCLF, "train", GUNPOINT / "GunPoint_TRAIN.tsv", *RECIPE, *extra, "--out", out,
                               "--json", "-q"], capture_output=True, text=True)

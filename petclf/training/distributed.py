@@ -123,6 +123,7 @@ def group(rank: int, world: int, address, device: str, store=None):
     import torch.distributed as dist
 
     cuda = _on_cuda(device)
+    threads = torch.get_num_threads()
     if cuda:
         torch.cuda.set_device(rank)
     else:  # the CPU's cores shared out, or N processes each take them all and wait on each other
@@ -132,9 +133,10 @@ def group(rank: int, world: int, address, device: str, store=None):
     _GROUP.update(rank=rank, world=world, device=f"cuda:{rank}" if cuda else "cpu")
     try:
         yield
-    finally:
+    finally:  # rank 0 is the caller's own process: a library user's later work gets its cores back
         _GROUP.clear()
         dist.destroy_process_group()
+        torch.set_num_threads(threads)
 
 
 def world() -> int:
