@@ -8,7 +8,7 @@ import pytest
 from conftest import SAMPLES, run
 
 from petclf.model.file import read_model
-from petclf.training.ridge import _decisions, _folded
+from petclf.training.ridge import _decisions, _folded, held_out_temperature
 
 GUNPOINT = SAMPLES / "GunPoint"
 
@@ -29,6 +29,23 @@ def test_the_folded_linear_layer_gives_the_ridge_decisions_times_the_temperature
     assert (scores.argmax(1) == ridge.predict(scaler.transform(X))).all()
     unseen = sorted(set(range(n_classes)) - set(seen))
     assert (scores[:, unseen] < scores[:, seen].min(1, keepdims=True)).all()  # a class never seen never wins
+
+
+def test_held_out_decisions_all_on_the_right_side_do_not_make_the_member_certain():
+    decisions = _decisions(np.linspace(0.3, 1.2, 54).reshape(-1, 1) * np.resize([-1, 1], 54).reshape(-1, 1))
+    columns = (decisions[:, 1] > 0).astype(int)
+    temperature = held_out_temperature(decisions, columns)
+    assert 1 < temperature < 20  # sharper than the decisions as they are, far from the bound (100)
+    wrong_by_a_little = np.exp(-temperature * 0.5) / (1 + np.exp(-temperature * 0.5))
+    assert wrong_by_a_little > 0.01  # a new series on the wrong side by half a decision costs under 5 nats
+
+
+@pytest.mark.parametrize("truth", [0.5, 3.0])
+def test_the_member_temperature_is_the_one_that_drew_the_labels(truth):
+    rng = np.random.default_rng(0)
+    decisions = _decisions(rng.normal(0, 2, (2000, 1)))
+    columns = (rng.random(2000) < 1 / (1 + np.exp(-truth * (decisions[:, 1] - decisions[:, 0])))).astype(int)
+    assert held_out_temperature(decisions, columns) == pytest.approx(truth, rel=0.15)
 
 
 @pytest.mark.slow
