@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, hear_ctrl_c, write_images
+from conftest import SAMPLES, hear_ctrl_c, run, write_images
 
 from petclf.training import distributed
 
@@ -155,3 +155,39 @@ def test_ctrl_c_while_rank_0_waits_for_its_followers_stops_them_and_keeps_its_fi
     follower.start()
     distributed._end([HearsCtrlC(follower)], grace=60)  # returns: the run it waited after is complete
     assert not follower.is_alive()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((distributed.HOST, 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_torchrun_nodes_train_one_model_and_rank_0_alone_writes_and_speaks(tmp_path):
+    """Two machines as two torchrun nodes on the loopback address (node ranks 0 and 1, gloo)."""
+    port, folder = free_port(), tmp_path / "run"
+    nodes = [subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1", "--node-rank",
+         str(node), "--master-addr", distributed.HOST, "--master-port", str(port), "-m", "petclf", "train",
+         GUNPOINT / "GunPoint_TRAIN.tsv", "--arch", "tf_efficientnet_lite0", "--size", "32", "--epochs", "2",
+         "--folds", "1", "--out", folder, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for node in (0, 1)]
+    (out0, err0), (out1, err1) = (node.communicate(timeout=300) for node in nodes)
+    assert [node.returncode for node in nodes] == [0, 0], (err0, err1)
+    assert json.loads(out0)["devices"] == 2  # the world size, recorded for --resume too
+    assert json.loads((folder / "args.json").read_text())["options"]["devices"] == 2
+    assert (out1, "Traceback" in err0 + err1) == ("", False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_under_torchrun_devices_is_refused_and_a_follower_names_itself(monkeypatch, tmp_path):
+    for name, value in {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "1",
+                        "MASTER_ADDR": distributed.HOST, "MASTER_PORT": "1"}.items():
+        monkeypatch.setenv(name, value)
+    result = run("train", GUNPOINT / "GunPoint_TRAIN.tsv", "--member", "fine-tune", "--devices", "2",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: rank 1: --devices 2: torchrun started this process"), result.stderr

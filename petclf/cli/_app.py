@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from petclf import __version__, console
 from petclf.cli._panels import PanelledCommand
 from petclf.errors import Interrupted, PetclfError
+from petclf.training.distributed import launched_rank
 
 
 def _switched_on(value: str) -> bool:
@@ -106,7 +107,8 @@ _conventional_help()
 def _report(message: str, code: int, debug: bool) -> int:
     if debug:
         traceback.print_exc()
-    console.error(message)
+    rank = launched_rank()  # of a process torchrun started: which one says so
+    console.error(f"rank {rank}: {message}" if rank else message)
     return code
 
 

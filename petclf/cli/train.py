@@ -182,9 +182,11 @@ def train(
     """
     import datetime
 
+    from petclf.training.distributed import follows
     from petclf.training.recipe import TrainOptions
     from petclf.training.run import train as run_training
 
+    quiet = quiet or follows()  # under torchrun, global rank 0 alone speaks
     if resume is not None:
         from petclf.training.resume import resume as resume_run
 
@@ -210,6 +212,8 @@ def train(
         folder = out or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         report = run_training(labelled, options, folder, overwrite=overwrite, quiet=quiet or json_, source=source)
     metrics = report.metrics
+    if follows():
+        return
     if json_:
         console.print_json({"folder": str(report.folder), **metrics})
         return

@@ -8,6 +8,10 @@ same training quietly and write nothing anyone sees. Every rank validates on the
 set, so all of them measure the same losses and keep, stop and save at the same epoch; the
 learning rate the finder suggests on rank 0's share is given to all.
 
+Past one machine, torchrun starts the processes instead (``torchrun --nnodes 2 --nproc-per-node 4
+-m petclf train ...``, SLURM through it): each joins the group from torchrun's environment
+(``run_launched``), global rank 0 writes the run folder, and each GPU is its process's local rank.
+
 fastai's own ``distrib_ctx`` needs accelerate and CUDA (it broadcasts through ``.cuda()``); this
 module asks neither, so the same code is tested with gloo on a CPU.
 """
@@ -66,7 +70,7 @@ def run_parallel(train: Callable, devices: int, device: str, **kwargs):
             for process in followers:
                 process.start()
         try:
-            with group(0, devices, address, device, store):
+            with group(0, devices, device, store):
                 report = train(**kwargs)
         except BaseException:
             _end(followers, grace=5)
@@ -100,12 +104,50 @@ def _follow(train: Callable, rank: int, devices: int, address, device: str, kwar
     (``start``: rank 0's start method)."""
     import multiprocessing
 
+    import torch.distributed as dist
+
     multiprocessing.set_start_method(start, force=True)
     try:
-        with group(rank, devices, address, device):
+        with group(rank, devices, device, dist.TCPStore(address[0], address[1], devices, False, timeout=TIMEOUT)):
             train(**kwargs)
     except (PetclfError, KeyboardInterrupt):
         return
+
+
+# What torchrun (and torch.distributed.launch) tells each process it starts.
+LAUNCHED = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def launched_world() -> int | None:
+    """How many processes torchrun started to train together; None when it did not start this one."""
+    return int(os.environ["WORLD_SIZE"]) if all(name in os.environ for name in LAUNCHED) else None
+
+
+def launched_rank() -> int | None:
+    """This process's global rank among those torchrun started; None when it did not start this one."""
+    return int(os.environ["RANK"]) if launched_world() is not None else None
+
+
+def follows() -> bool:
+    """Whether this process is one torchrun started besides global rank 0: it trains, quietly, and
+    its run folder is a scratch one."""
+    return bool(launched_rank())
+
+
+def run_launched(train: Callable, device: str, **kwargs):
+    """``train(**kwargs)`` as this process's part of a torchrun launch; returns its report (global
+    rank 0's is the run folder; the others' is a scratch one, removed).
+
+    torchrun's variables are hidden from fastai while it trains: fastai reads WORLD_SIZE and RANK
+    and would gather each rank's validation metrics, though every rank here validates on the
+    whole validation set already."""
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local = (int(os.environ["LOCAL_RANK"]), int(os.environ["LOCAL_WORLD_SIZE"]))
+    with tempfile.TemporaryDirectory(prefix="petclf-follower-") as scratch:
+        if rank != 0:
+            kwargs = {**kwargs, "out": Path(scratch) / "run", "quiet": True, "overwrite": False}
+        with group(rank, world, device, local=local), _environment(**{name: None for name in LAUNCHED}):
+            return train(**kwargs)
 
 
 HOST = "127.0.0.1"
@@ -116,21 +158,23 @@ TIMEOUT = datetime.timedelta(minutes=5)
 
 
 @contextmanager
-def group(rank: int, world: int, address, device: str, store=None):
+def group(rank: int, world: int, device: str, store=None, local: tuple[int, int] | None = None):
     """This process as ``rank`` of ``world``: the process group, its device and its CPU threads.
-    ``store``: rank 0's rendezvous store; the others connect to it at ``address``."""
+    ``store``: the rendezvous store (None: torchrun's, from the environment); ``local``: this
+    process's rank among, and the number of, the group's processes on this machine (default: all)."""
     import torch
     import torch.distributed as dist
 
     cuda = _on_cuda(device)
+    local_rank, local_world = local or (rank, world)
     threads = torch.get_num_threads()
     if cuda:
-        torch.cuda.set_device(rank)
+        torch.cuda.set_device(local_rank)
     else:  # the CPU's cores shared out, or N processes each take them all and wait on each other
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
-    store = store or dist.TCPStore(address[0], address[1], world, False, timeout=TIMEOUT)
-    dist.init_process_group("nccl" if cuda else "gloo", store=store, rank=rank, world_size=world, timeout=TIMEOUT)
-    _GROUP.update(rank=rank, world=world, device=f"cuda:{rank}" if cuda else "cpu")
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
+    meet = {"store": store} if store is not None else {"init_method": "env://"}
+    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world, timeout=TIMEOUT, **meet)
+    _GROUP.update(rank=rank, world=world, device=f"cuda:{local_rank}" if cuda else "cpu")
     try:
         yield
     finally:  # rank 0 is the caller's own process: a library user's later work gets its cores back
@@ -171,15 +215,19 @@ def parallel_callback():
 
 
 @contextmanager
-def _environment(**values: str):
-    """Environment variables set for the processes started within (spawned children read theirs at start)."""
+def _environment(**values: str | None):
+    """Environment variables set (None: removed) within, for this process and those it starts."""
     before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
         for name, value in before.items():
             if value is None:
-                os.environ.pop(name)
+                os.environ.pop(name, None)
             else:
                 os.environ[name] = value

@@ -88,7 +88,8 @@ def check_member(options: TrainOptions, kind: str | None = None) -> None:
     if options.added_epochs:
         raise UsageError("a ridge run is fitted, not trained: it has no epochs to add")
     if options.devices > 1:
-        raise UsageError("--member ridge is fitted in seconds in one process: leave out --devices")
+        raise UsageError("a ridge member (series' default) is fitted in seconds in one process: leave out --devices "
+                         "and torchrun, or pass --member fine-tune to train data-parallel")
     given = [flag for name, flag in FINE_TUNING.items() if getattr(options, name) is not None]
     if given:
         raise UsageError(f"{', '.join(given)}: options of fine-tuning, which a ridge member does not do; leave "

@@ -30,7 +30,7 @@ from pathlib import Path
 from petclf import console
 from petclf.atomic import atomic_dir, write_csv, write_json
 from petclf.datacheck import imbalance_note
-from petclf.errors import Interrupted
+from petclf.errors import Interrupted, UsageError
 from petclf.model.file import ModelMeta
 from petclf.training import distributed
 from petclf.training.checkpoint import Checkpoint, save_checkpoint
@@ -68,6 +68,19 @@ def lr_find(data: Labelled, options: TrainOptions, plot: Path | None = None,
     return finding
 
 
+def _in_parallel(data: Labelled, options: TrainOptions, out: Path, **rest) -> TrainReport:
+    """``train`` data-parallel: on the processes torchrun started, or on ``options.devices`` of its own."""
+    launched = distributed.launched_world()
+    if launched is None:
+        return distributed.run_parallel(train, options.devices, options.device, data=data, options=options, out=out,
+                                        **rest)
+    if options.devices > 1:
+        raise UsageError(f"--devices {options.devices}: torchrun started this process, and its --nproc-per-node and "
+                         "--nnodes say how many train together; leave out --devices")
+    return distributed.run_launched(train, options.device, data=data, options=replace(options, devices=launched),
+                                    out=out, **rest)
+
+
 def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = False, quiet: bool = False,
           source: dict | None = None, resume: list[Checkpoint] | None = None,
           on_epoch: Callable[[dict], None] | None = None) -> TrainReport:
@@ -78,9 +91,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
     folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
-    if options.devices > 1 and distributed.world() == 1:
-        return distributed.run_parallel(train, options.devices, options.device, data=data, options=options, out=out,
-                                        overwrite=overwrite, quiet=quiet, source=source, resume=resume)
+    if distributed.world() == 1 and (options.devices > 1 or distributed.launched_world()):
+        return _in_parallel(data, options, out, overwrite=overwrite, quiet=quiet, source=source, resume=resume)
     for path in options.callbacks:  # refused before any training, not after the first member
         user_callback(path)
     kind = kind_of(data)
