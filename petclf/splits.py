@@ -4,6 +4,12 @@ Every split is stratified: each class is represented in the validation part in a
 share of the data, and never loses its last training item. With a handful of items per class
 a plain random split can leave a class out of training altogether (PigCVP has two series per
 class) or out of validation, and then the validation figure says little about that class.
+
+Written here, not scikit-learn's: on exactly such data its splitters refuse. PigCVP's training
+file (52 classes of 2) gets "n_splits=5 cannot be greater than the number of members in each
+class" from ``StratifiedKFold`` and "The test_size = 21 should be greater or equal to the number
+of classes = 52" from ``StratifiedShuffleSplit`` (scikit-learn 1.9); the few lines below share
+items out class by class and carry on across classes instead.
 """
 
 from __future__ import annotations
