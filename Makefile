@@ -8,9 +8,9 @@ SHELL := /bin/bash
 # This machine's pip.conf names local indexes that do not exist for most packages; pip warns
 # once per package. Only that warning is dropped.
 comma := ,
-PIP_INSTALL = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+PIP_INSTALL = $(or $(2),$(BIN)/python) -m pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: demo test docs bench bench-ucr clean
+.PHONY: demo test test-lowest docs bench bench-ucr clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,16 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# The floors in pyproject.toml, proved: the lowest versions they allow of petclf's own dependencies
+# (uv's lowest-direct resolution, from PyPI) in .venv-lowest, and the fast tier on them.
+LOWEST := .venv-lowest
+test-lowest:
+	test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(call PIP_INSTALL,uv,$(LOWEST)/bin/python)
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python \
+		--resolution lowest-direct -e '.[test]'
+	$(LOWEST)/bin/python -m pytest -m "not slow"
+
 # The documentation site, into site/: --strict fails on a broken link or a missing reference
 # (mkdocs.yml), and the CLI reference is generated from the commands at every build.
 docs: $(VENV)/.installed-docs
@@ -66,4 +76,4 @@ bench-ucr: $(VENV)/.installed-bench
 	$(BIN)/python bench/ucr.py
 
 clean:
-	rm -rf $(VENV) demo-out site .pytest_cache
+	rm -rf $(VENV) $(LOWEST) demo-out site .pytest_cache

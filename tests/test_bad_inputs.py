@@ -118,7 +118,9 @@ def _onnx_cases(d: Path, files: dict) -> None:
     value = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
     graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", [value],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
-    onnx.save(helper.make_model(graph), str(d / "plain.onnx"))
+    # IR 8 and opset 13, which every onnxruntime petclf allows reads (onnx's own default outruns the older ones)
+    plain = helper.make_model(graph, ir_version=8, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(plain, str(d / "plain.onnx"))
     files["onnx"] = d / "image-model.onnx"
 
 
