@@ -79,8 +79,8 @@ def level_ends(body: nn.Sequential, n_in: int = 3) -> list[int]:
 
 class ConcatPool(nn.Module):
     """fastai's AdaptiveConcatPool2d: max and average pooling side by side (max first). As
-    reductions, not fastai's adaptive pooling layers: torch's ONNX exporter before 2.9 has no
-    translation of adaptive max pooling (make test-lowest found it), and the numbers are the same."""
+    reductions, not fastai's adaptive pooling layers: exporting adaptive max pooling to ONNX failed
+    with torch 2.7 and 2.8 (make test-lowest's runs), and the numbers are the same."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([x.amax((2, 3), keepdim=True), x.mean((2, 3), keepdim=True)], 1)
