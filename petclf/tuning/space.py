@@ -70,22 +70,17 @@ SERIES: Space = {
 SERIES_CHANNELS: Space = {"size": Choice((128, 160, 224, 288)), "rocket": Choice((True, False))}  # "mat" only
 
 
-def default_space(kind: str, thumbnails: bool = False, channels: int = 1) -> Space:
-    if kind == "series":
-        return dict(SERIES if channels == 1 else SERIES_CHANNELS)
-    return dict(THUMBNAILS if thumbnails else IMAGES)
-
-
 def space_for(data) -> Space:
-    """The default space for labelled ``data``: that of its kind, and for images the thumbnails'
-    when train's defaults for them are the thumbnails' (inputs.THUMBNAILS)."""
+    """The default space for labelled ``data``: that of its kind (series of several channels have
+    only "mat"), and for images the thumbnails' when train's defaults for them are the thumbnails'
+    (inputs.THUMBNAILS)."""
     from petclf import inputs
     from petclf.training.kinds import kind_of
 
     kind = kind_of(data)
     if kind.name == "series":
-        return default_space("series", channels=data.shape[0])
-    return default_space("images", thumbnails=kind.defaults(data) == inputs.THUMBNAILS)
+        return dict(SERIES if data.shape[0] == 1 else SERIES_CHANNELS)
+    return dict(THUMBNAILS if kind.defaults(data) == inputs.THUMBNAILS else IMAGES)
 
 
 def read_space(path: Path) -> Space:
