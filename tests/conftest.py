@@ -3,9 +3,11 @@ and stderr apart (errors must be one line on stderr, JSON alone on stdout)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,17 @@ def hear_ctrl_c() -> None:
     """A shell starts background jobs with SIGINT ignored, and children inherit that, so a test
     run with `&` (as CI may be) would send Ctrl-C to a petclf that rightly does not hear it."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def assert_group_ends(group: int) -> None:
+    """Every process of the process group ``group`` ends within 10 s: none outlives the run."""
+    for _ in range(20):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    pytest.fail("a process of the run outlived it")
 
 
 def run(*args: str):

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, hear_ctrl_c, run, write_images
+from conftest import SAMPLES, assert_group_ends, hear_ctrl_c, run, write_images
 
 from petclf.training import distributed
 
@@ -118,14 +118,7 @@ def test_ctrl_c_keeps_the_last_epoch_says_so_once_and_leaves_no_process(tmp_path
     assert sorted(p.name for p in run.iterdir()) == ["args.json", "checkpoint.safetensors", "history.csv",
                                                      "model.safetensors"]
     assert not list(tmp_path.glob(".*"))
-    for _ in range(20):  # the followers (and multiprocessing's resource tracker) end with rank 0
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail("a process of the run outlived it")
+    assert_group_ends(proc.pid)  # the followers (and multiprocessing's resource tracker) end with rank 0
 
 
 class HearsCtrlC:

@@ -123,8 +123,10 @@ def train(
     = "auto",
     workers: Workers = 0,
     devices: Annotated[int, typer.Option(metavar="N", callback=at_least(1), help=(
-        "Train data-parallel in N processes, one per GPU (or sharing the CPU's cores): each takes its share of "
-        "every epoch's batches, so the batch is N x --bs, and their gradients are averaged."))] = 1,
+        "Train on N devices, a process each (N GPUs, or sharing the CPU's cores). One model trains data-parallel: "
+        "each process takes its share of every epoch's batches, so the batch is N x --bs, and their gradients are "
+        "averaged. An ensemble (--folds K) trains its members side by side instead, one a device, each with its "
+        "whole --bs."))] = 1,
     wd: Annotated[float | None, typer.Option(callback=at_least(0), show_default=False, help=(
         "Weight decay \\[default: fastai's, 0.01 with Adam]."))] = None,
     dropout: Annotated[float | None, typer.Option(metavar="P", callback=within(0, 0.99), show_default=False, help=(

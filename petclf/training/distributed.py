@@ -28,7 +28,7 @@ from pathlib import Path
 from petclf.errors import PetclfError, UsageError
 
 
-def _on_cuda(device: str) -> bool:
+def on_cuda(device: str) -> bool:
     """Whether ``--device`` trains on GPUs: the one answer the checks and the process group share."""
     import torch
 
@@ -41,7 +41,7 @@ def check_devices(devices: int, device: str) -> None:
     if devices > 1 and device.startswith("cuda:"):
         raise UsageError(f"--devices {devices} trains on cuda:0 to cuda:{devices - 1}; give --device cuda (or auto), "
                          f"not {device} (CUDA_VISIBLE_DEVICES chooses which GPUs those are)")
-    if _on_cuda(device) and devices > torch.cuda.device_count():
+    if on_cuda(device) and devices > torch.cuda.device_count():
         raise UsageError(f"--devices {devices} --device {device}: this machine has {torch.cuda.device_count()} "
                          "CUDA GPU(s)")
 
@@ -66,7 +66,7 @@ def run_parallel(train: Callable, devices: int, device: str, **kwargs):
             {**kwargs, "out": Path(scratch) / f"rank{rank}", "quiet": True, "overwrite": False},
             mp.get_start_method()))
             for rank in range(1, devices)]
-        with _environment(PYTHONWARNINGS="ignore"):  # the followers' import warnings: rank 0 shows its own
+        with environment(PYTHONWARNINGS="ignore"):  # the followers' import warnings: rank 0 shows its own
             for process in followers:
                 process.start()
         try:
@@ -146,7 +146,7 @@ def run_launched(train: Callable, device: str, **kwargs):
     with tempfile.TemporaryDirectory(prefix="petclf-follower-") as scratch:
         if rank != 0:
             kwargs = {**kwargs, "out": Path(scratch) / "run", "quiet": True, "overwrite": False}
-        with group(rank, world, device, local=local), _environment(**{name: None for name in LAUNCHED}):
+        with group(rank, world, device, local=local), environment(**{name: None for name in LAUNCHED}):
             return train(**kwargs)
 
 
@@ -165,7 +165,7 @@ def group(rank: int, world: int, device: str, store=None, local: tuple[int, int]
     import torch
     import torch.distributed as dist
 
-    cuda = _on_cuda(device)
+    cuda = on_cuda(device)
     local_rank, local_world = local or (rank, world)
     threads = torch.get_num_threads()
     if cuda:
@@ -215,7 +215,7 @@ def parallel_callback():
 
 
 @contextmanager
-def _environment(**values: str | None):
+def environment(**values: str | None):
     """Environment variables set (None: removed) within, for this process and those it starts."""
     before = {name: os.environ.get(name) for name in values}
     for name, value in values.items():

@@ -16,8 +16,9 @@ history, args.json and checkpoint.safetensors (checkpoint.py), from which ``trai
 
 What a run trains with (its options and their defaults) is recipe.py; the Learner, learner.py;
 what it asks of images or of series, kinds.py; the learning-rate finder, lrfinder.py; its logs
-(TensorBoard, user callbacks), logs.py; training in several processes (``--devices``),
-distributed.py.
+(TensorBoard, user callbacks), logs.py; one member's epochs, member.py; training in several
+processes (``--devices``), distributed.py, and an ensemble's members side by side on several
+devices, side_by_side.py.
 """
 
 from __future__ import annotations
@@ -32,16 +33,17 @@ from petclf.atomic import atomic_dir, write_csv, write_json
 from petclf.datacheck import imbalance_note
 from petclf.errors import Interrupted, UsageError
 from petclf.model.file import ModelMeta
-from petclf.training import distributed
+from petclf.training import distributed, side_by_side
 from petclf.training.checkpoint import Checkpoint, save_checkpoint
 from petclf.training.kinds import Labelled, kind_of
 from petclf.training.learner import learner
 from petclf.training.logs import log_images, user_callback
 from petclf.training.lrfinder import LrFinding, find_lr, keep_plot, save_plot
+from petclf.training.member import fine_tuned, log_dir, member_of
 from petclf.training.preview import save_batch
 from petclf.training.recipe import TrainOptions, fit_batch, member_splits, schedule_length, with_defaults
 from petclf.training.ridge import fit_ridge
-from petclf.training.runfolder import Member, history_rows, run_args, write_run
+from petclf.training.runfolder import history_rows, run_args, write_run
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,11 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     gets each epoch's row of the first member (what it raises stops the run, and nothing is kept).
 
     Ctrl-C after an epoch has completed writes that epoch's model and a checkpoint as the run
-    folder, then raises ``Interrupted`` (an ensemble keeps nothing: it starts again)."""
-    if distributed.world() == 1 and (options.devices > 1 or distributed.launched_world()):
+    folder, then raises ``Interrupted`` (an ensemble keeps the members it has finished)."""
+    parallel = distributed.world() == 1 and (options.devices > 1 or distributed.launched_world())
+    if parallel:
+        distributed.check_devices(options.devices, options.device)
+    if parallel and not _members_apart(data, options, resume):
         return _in_parallel(data, options, out, overwrite=overwrite, quiet=quiet, source=source, resume=resume)
     for path in options.callbacks:  # refused before any training, not after the first member
         user_callback(path)
@@ -105,6 +110,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
         _say(quiet, note)
     splits = member_splits(data, options)
     options, fit_note = fit_batch(options, splits, distributed.world())
+    apart = parallel and len(splits) > 1  # the members side by side, one a device
     finished = list(resume[0].finished) if resume else []  # an ensemble interrupted after these members
     members, finding, stopped = list(finished), None, None
     lr = None if options.member == "ridge" else options.lr  # None: the finder's, unless a ridge is fitted
@@ -122,19 +128,20 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                 fit_note = None
                 if options.member == "ridge":  # fitted in seconds: no rate, no epochs
                     _announce(data, split, k, len(splits), options.folds, quiet)
-                    members.append(_member(learn, split, fit_ridge(learn), 0))
+                    members.append(member_of(learn, split, fit_ridge(learn), 0))
                     continue
                 if lr is None:
                     finding = find_lr(learn, options.lr_find_iters)
                     lr, lr_source = distributed.agree(finding.train_lr), finding.train_lr_source
                     _say(quiet, f"learning rate: {lr:.2e}, the finder's valley suggestion (set it with --lr)")
-                _announce(data, split, k, len(splits), options.folds, quiet)
                 facts = dict(lr=lr, lr_source=lr_source, origin=origin, classes=meta.classes)
-                board, keep, stopped = _epochs(learn, options, facts, goes_on, quiet,
-                                               _log_dir(options, out, k, len(splits)), on_epoch if k == 0 else None)
-                if stopped is None:
-                    keep.restore(learn.model)
-                    members.append(_member(learn, split, board.rows, keep.best.epoch))
+                if apart:
+                    side_by_side.train_members(data, splits, members, options, facts, out, quiet)
+                    break
+                _announce(data, split, k, len(splits), options.folds, quiet)
+                member, stopped = fine_tuned(learn, split, options, facts, goes_on, quiet,
+                                             log_dir(options, out, k, len(splits)), on_epoch if k == 0 else None)
+                members += [member] if member else []
             except KeyboardInterrupt:
                 if len(members) == len(finished):  # nothing new to keep: a resumed run's folder stays as it was
                     raise Interrupted("interrupted before the first epoch ended: nothing was written") from None
@@ -148,15 +155,23 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
             metrics = write_run(tmp, data, meta, members, run_args(options, source, finished))
             save_batch(learn, meta.classes, meta.mean, meta.std, options.augment, tmp / "batch.png")
             if options.tensorboard:
-                log_images(_log_dir(options, out), {name: tmp / f"{name}.png" for name in ("confusion_matrix", "batch")})
+                log_images(log_dir(options, out), {name: tmp / f"{name}.png" for name in ("confusion_matrix", "batch")})
             metrics.update(lr=lr, lr_source=lr_source, weights=origin, device=str(learn.dls.device),
-                           devices=distributed.world())
+                           devices=options.devices)
             write_json(tmp / "metrics.json", metrics)
         if finding is not None:
             save_plot(finding, tmp / "lr_find.png")
     if stopped is not None:
         raise _interrupted(out, stopped, options, len(splits))
     return TrainReport(Path(out), metrics, [row for member in members for row in member.history])
+
+
+def _members_apart(data: Labelled, options: TrainOptions, resume: list[Checkpoint] | None) -> bool:
+    """Whether ``--devices`` trains this run's members side by side rather than each data-parallel:
+    an ensemble's, in processes of its own (torchrun's processes train one model together), and
+    none of them half-trained (its checkpoint would go on in one process only)."""
+    return (options.devices > 1 and distributed.launched_world() is None and _going_on(resume, 0) is None
+            and len(member_splits(data, with_defaults(options, data))) > 1)
 
 
 def _announce(data: Labelled, split: Labelled, k: int, n_members: int, folds: int, quiet: bool) -> None:
@@ -168,14 +183,6 @@ def _announce(data: Labelled, split: Labelled, k: int, n_members: int, folds: in
         _say(quiet, f"{len(data.labels)} {name}: training {n_members} models, each validated on its own "
                     f"stratified fold, and averaging them (--folds {folds}; --folds 1 for one model)")
     _say(quiet, f"member {k + 1} of {n_members}: {len(split.train)} training and {len(split.valid)} validation {name}")
-
-
-def _log_dir(options: TrainOptions, out: Path, k: int | None = None, n_members: int = 1) -> Path | None:
-    """Where TensorBoard logs go: DIR/<run name>, each member of an ensemble under member-K."""
-    if options.tensorboard is None:
-        return None
-    run = Path(options.tensorboard) / Path(out).name
-    return run / f"member-{k + 1}" if k is not None and n_members > 1 else run
 
 
 def _going_on(resume: list[Checkpoint] | None, position: int) -> Checkpoint | None:
@@ -205,65 +212,6 @@ def _interrupted(out: Path, stopped: Checkpoint, options: TrainOptions, n_member
     kept = (f"member{'s' if done > 1 else ''} {'1' if done == 1 else f'1-{done}'}, which predict can use"
             if done else "member 1's last completed epoch")
     return Interrupted(f"interrupted in member {done + 1} of {n_members} {epochs}: {out} keeps {kept}; {go_on}")
-
-
-def _member(learn, split: Labelled, history: list[dict], best_epoch: int) -> Member:
-    probs, _, losses = learn.get_preds(dl=learn.dls.valid, with_loss=True)  # loss from the logits
-    state = {name: t.detach().cpu() for name, t in learn.model.state_dict().items()}
-    return Member(state, list(split.valid), probs.float().numpy(), losses.float().tolist(), history, best_epoch)
-
-
-def _epochs(learn, options: TrainOptions, facts: dict, resume: Checkpoint | None, quiet: bool,
-            log_dir: Path | None = None, on_epoch: Callable[[dict], None] | None = None):
-    """Run the epochs (those a resumed run has left), with TensorBoard logs in ``log_dir``, the
-    user's callbacks and ``on_epoch``'s; returns the Board, KeepBest, and on Ctrl-C the checkpoint of the last
-    completed epoch (else None). Ctrl-C before an epoch ended goes on up as KeyboardInterrupt."""
-    from petclf.training.callbacks import Board, FiniteLoss, KeepBest, LastEpoch, Listener, TensorBoard
-    from petclf.training.logs import user_callback
-
-    position = resume.epochs_done if resume else 0
-    history = resume.history if resume else []
-    keep = KeepBest(options.early_stop, quiet, resume and resume.best, len(history),
-                    resume.patience_from if resume else -1)
-    last = None
-    try:
-        with console.EpochBoard(quiet) as display:
-            board = Board(display, history)
-            last = LastEpoch(board, keep, position, **facts)
-            logged = [TensorBoard(board, log_dir)] if log_dir else []
-            logged += [Listener(board, on_epoch)] if on_epoch else []
-            users = [user_callback(path) for path in options.callbacks]
-            _fine_tune(learn, options, facts["lr"], [FiniteLoss(facts["lr"]), board, *logged, keep, last, *users],
-                       position, resume)
-    except KeyboardInterrupt:
-        if last is None or last.checkpoint is None:
-            raise
-        return board, keep, last.checkpoint
-    return board, keep, None
-
-
-def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 0,
-               resume: Checkpoint | None = None) -> None:
-    """fastai's ``fine_tune``: ``freeze_epochs`` with the body frozen at ``lr``, then ``epochs``
-    of all layers at ``lr / 2`` (the body ``lr_mult`` times lower), each a one-cycle schedule,
-    and a cycle like the last for each of ``added_epochs``. It can begin at epoch ``start`` of
-    the whole schedule, with the optimizer state and smoothed loss ``resume`` saved there."""
-    from petclf.training.callbacks import SmoothLossFrom
-
-    body = dict(lr_max=slice(lr / 2 / options.lr_mult, lr / 2), pct_start=0.3, div=5.0)
-    phases = [(options.freeze_epochs, learn.freeze, dict(lr_max=slice(lr), pct_start=0.99)),
-              (options.epochs, learn.unfreeze, body), *((n, learn.unfreeze, body) for n in options.added_epochs)]
-    for n_epochs, set_phase, schedule in phases:
-        if start >= n_epochs:
-            start -= n_epochs
-            continue
-        set_phase()  # as in fine_tune, a phase starts with a cleared optimizer state...
-        going_on = []
-        if start and resume is not None and resume.optimizer:  # ...unless it is resumed half-way
-            learn.opt.load_state_dict(resume.optimizer)
-            going_on = [SmoothLossFrom(*resume.smooth_loss)] if resume.smooth_loss else []
-        learn.fit_one_cycle(n_epochs, cbs=cbs + going_on, start_epoch=start, **schedule)
-        start = 0
 
 
 def _say(quiet: bool, message: str) -> None:
