@@ -147,3 +147,35 @@ def test_members_that_differ_only_in_their_heads_share_one_pass_of_the_body():
     torch.testing.assert_close(one_pass(x), Ensemble(members)(x))
     members[1][0].bias.data += 1  # fine-tuned members: bodies of their own
     assert type(shared(Ensemble(members))) is Ensemble
+
+
+
+def counted_body(seed: int):
+    """A body that counts the items it computes (``items``)."""
+    import torch
+
+    class Body(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(seed)
+            self.net, self.items = torch.nn.Linear(6, 3), 0
+
+        def forward(self, x):
+            self.items += len(x)
+            return self.net(x)
+
+    return Body()
+
+
+def test_a_member_reads_the_series_an_earlier_one_read_through_the_same_body_without_computing_them():
+    import torch
+
+    from petclf.model.layers import RememberedBody
+
+    x, seen = torch.randn(8, 6), {}
+    first, second, other = counted_body(0), counted_body(0), counted_body(1)  # the same weights twice, then others
+    expected = first.net(x)
+    assert torch.equal(RememberedBody(first, seen)(x[:5]), expected[:5])
+    assert torch.equal(RememberedBody(second, seen)(x), expected)
+    assert (first.items, second.items) == (5, 3)  # the second computed only the three the first had not seen
+    assert torch.equal(RememberedBody(other, seen)(x), other.net(x)) and other.items == 8

@@ -127,7 +127,7 @@ def test_a_study_goes_on_where_it_stopped_and_its_best_yaml_trains(tmp_path):
 def test_two_processes_share_one_sqlite_study(tmp_path):
     (tmp_path / "space.yaml").write_text(SMALL)
     command = [sys.executable, "-m", "petclf", "tune", str(GUNPOINT), "--arch", "tf_efficientnet_lite0", "--space",
-               str(tmp_path / "space.yaml"), "--out", str(tmp_path / "t"), "--trials", "4", "-q"]
+               str(tmp_path / "space.yaml"), "--out", str(tmp_path / "t"), "--trials", "2", "-q"]
     workers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [worker.communicate(timeout=900) for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), [err for _, err in results]
@@ -135,7 +135,7 @@ def test_two_processes_share_one_sqlite_study(tmp_path):
 
     study = optuna.load_study(study_name="petclf", storage=f"sqlite:///{tmp_path / 't' / 'study.db'}")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    assert 4 <= len(complete) <= 5  # each worker may start one more as the other finishes the fourth
+    assert 2 <= len(complete) <= 3  # one study of 2 (each may start one more as the other ends the second), not 2 of 2
     assert len({t.number for t in complete}) == len(complete)
 
 

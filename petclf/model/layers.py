@@ -137,6 +137,36 @@ def linear_input(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
     return head.joined(features, x) if isinstance(head, RocketHead) else nn.Sequential(*head[:-1])(features)
 
 
+class RememberedBody(nn.Module):
+    """A frozen body whose output for each input it has seen is looked up, not computed again:
+    an ensemble's ridge members read the same series through the same pretrained body, and that
+    pass is most of their fitting. ``seen`` (shared by the members) is keyed by a digest of the
+    body's weights and of the input, so a body that differs (random weights, another seed) is
+    never given another's features."""
+
+    def __init__(self, body: nn.Module, seen: dict):
+        super().__init__()
+        self.body, self.seen = body, seen
+        self.weights = _digest(*body.state_dict().values())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        keys = [(self.weights, _digest(item)) for item in x]
+        missing = [i for i, key in enumerate(keys) if key not in self.seen]
+        if missing:
+            for i, out in zip(missing, self.body(x[missing]), strict=True):
+                self.seen[keys[i]] = out
+        return torch.stack([self.seen[key] for key in keys])
+
+
+def _digest(*tensors: torch.Tensor) -> bytes:
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for t in tensors:
+        digest.update(t.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.digest()
+
+
 def last_linear(net: nn.Sequential) -> nn.Linear:
     head = net[-1]
     return head.linear if isinstance(head, RocketHead) else head[-1]

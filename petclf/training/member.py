@@ -80,8 +80,10 @@ def _fine_tune(learn, options: TrainOptions, lr: float, cbs: list, start: int = 
         start = 0
 
 
-def member_of(learn, split: Labelled, history: list[dict], best_epoch: int) -> Member:
-    probs, _, losses = learn.get_preds(dl=learn.dls.valid, with_loss=True)  # loss from the logits
+def member_of(learn, split: Labelled, history: list[dict], best_epoch: int, preds: tuple | None = None) -> Member:
+    """The member as the run folder keeps it. ``preds``: fastai's (probabilities, targets, losses)
+    on the validation items, when the caller has them already (each pass costs the whole model)."""
+    probs, _, losses = preds or learn.get_preds(dl=learn.dls.valid, with_loss=True)  # loss from the logits
     state = {name: t.detach().cpu() for name, t in learn.model.state_dict().items()}
     return Member(state, list(split.valid), probs.float().numpy(), losses.float().tolist(), history, best_epoch)
 

@@ -14,6 +14,7 @@ model file (``NetSpec.head == "linear"``) that predict, evaluate, explain and ON
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -25,9 +26,29 @@ LOO_MOST = 300  # leave-one-out decisions up to this many training items, 10 fol
 CLIP = 50.0  # decisions of a class a fold never saw: scikit-learn fills the float minimum
 
 
-def fit_ridge(learn) -> list[dict]:
+def fit_ridge(learn, seen: dict | None = None) -> tuple[list[dict], tuple]:
     """Fit the linear head of ``learn.model`` (body frozen) on its training items; returns the
-    history row the run folder keeps for it."""
+    history row the run folder keeps for it, and fastai's predictions on the validation items
+    (probabilities, targets, losses) that row reports. ``seen``: the body's outputs for the
+    series earlier members read (model/layers.RememberedBody), filled in for those after."""
+    with _remembering(learn.model, {} if seen is None else seen):
+        return _fit(learn)
+
+
+@contextmanager
+def _remembering(model, seen: dict):
+    """``model``'s body as a RememberedBody within; itself again after, as the model file keeps it."""
+    from petclf.model.layers import RememberedBody
+
+    body = model[-2]
+    model[-2] = RememberedBody(body, seen)
+    try:
+        yield
+    finally:
+        model[-2] = body
+
+
+def _fit(learn) -> tuple[list[dict], tuple]:
     import torch
     from sklearn.linear_model import RidgeClassifier, RidgeClassifierCV
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
@@ -50,11 +71,12 @@ def fit_ridge(learn) -> list[dict]:
     with torch.no_grad():
         linear.weight.copy_(torch.from_numpy(weight))
         linear.bias.copy_(torch.from_numpy(bias))
-    valid_loss, accuracy = _validation(learn)
+    preds = learn.get_preds(dl=learn.dls.valid, with_loss=True)
+    valid_loss, accuracy = _validation(*preds)
     return [{"epoch": 0, "phase": "ridge", "train_loss": round(_log_loss(temperature * decisions, columns), 6),
              "valid_loss": valid_loss,
              "error_rate": 1 - accuracy, "accuracy": accuracy, "seconds": round(time.perf_counter() - started, 2),
-             "alpha": float(ridge.alpha_), "temperature": temperature}]
+             "alpha": float(ridge.alpha_), "temperature": temperature}], preds
 
 
 def held_out_temperature(decisions: np.ndarray, columns: np.ndarray) -> float:
@@ -109,7 +131,6 @@ def _folded(ridge, scaler, temperature: float, n_classes: int) -> tuple[np.ndarr
     return (temperature * full_weight).astype(np.float32), (temperature * full_bias).astype(np.float32)
 
 
-def _validation(learn) -> tuple[float, float]:
+def _validation(probs, targets, losses) -> tuple[float, float]:
     """Loss and accuracy on the validation items, as an epoch's row reports them."""
-    probs, targets, losses = learn.get_preds(dl=learn.dls.valid, with_loss=True)
     return round(float(losses.mean()), 6), round(float((probs.argmax(1) == targets).float().mean()), 6)

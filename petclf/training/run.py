@@ -113,6 +113,7 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
     apart = parallel and len(splits) > 1  # the members side by side, one a device
     finished = list(resume[0].finished) if resume else []  # an ensemble interrupted after these members
     members, finding, stopped = list(finished), None, None
+    seen = {}  # the frozen body's outputs, for ridge members after the first (ridge.fit_ridge)
     lr = None if options.member == "ridge" else options.lr  # None: the finder's, unless a ridge is fitted
     with atomic_dir(out, overwrite=overwrite or resume is not None) as tmp:
         if resume is not None:
@@ -128,7 +129,8 @@ def train(data: Labelled, options: TrainOptions, out: Path, overwrite: bool = Fa
                 fit_note = None
                 if options.member == "ridge":  # fitted in seconds: no rate, no epochs
                     _announce(data, split, k, len(splits), options.folds, quiet)
-                    members.append(member_of(learn, split, fit_ridge(learn), 0))
+                    history, preds = fit_ridge(learn, seen)
+                    members.append(member_of(learn, split, history, 0, preds))
                     continue
                 if lr is None:
                     finding = find_lr(learn, options.lr_find_iters)
