@@ -49,7 +49,7 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/petclf predict image demo-out/digits/model.onnx samples/digits/0/0000.png --top-k 2
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
 
 # The floors in pyproject.toml, proved: the lowest versions they allow of petclf's own dependencies
 # (uv's lowest-direct resolution, from PyPI) in .venv-lowest, and the fast tier on them.

@@ -85,11 +85,12 @@ def test_two_processes_train_as_good_a_model_as_one_and_write_one_run_folder(tmp
 
 
 @pytest.mark.slow
-def test_images_train_on_two_processes_with_loader_workers(tmp_path):
+@pytest.mark.parametrize("folds", ["1", "2"])  # one model data-parallel; an ensemble's members side by side
+def test_images_train_on_two_processes_with_loader_workers(tmp_path, folds):
     """The followers start DataLoader workers of their own, which a daemon process may not."""
     write_images(tmp_path / "data", [f"{c}/{i}.png" for c in "ab" for i in range(8)], size=32)
     trained = subprocess.run([*PETCLF, "train", tmp_path / "data", "--arch", "resnet18", "--no-pretrained", "--size",
-                              "32", "--bs", "4", "--epochs", "1", "--folds", "1", "--lr", "1e-3", "--devices", "2",
+                              "32", "--bs", "4", "--epochs", "1", "--folds", folds, "--lr", "1e-3", "--devices", "2",
                               "--workers", "1", "--out", tmp_path / "run", "--json", "-q"], capture_output=True, text=True)
     assert trained.returncode == 0, trained.stderr
     assert json.loads(trained.stdout)["devices"] == 2 and "Traceback" not in trained.stderr

@@ -16,8 +16,7 @@ from petclf.training import side_by_side
 
 GUNPOINT = SAMPLES / "GunPoint" / "GunPoint_TRAIN.tsv"
 PETCLF = [sys.executable, "-m", "petclf"]
-RECIPE = ("--arch", "tf_efficientnet_lite0", "--size", "64", "--epochs", "1", "--folds", "3", "--member", "fine-tune",
-          "--seed", "0")
+RECIPE = ("--arch", "tf_efficientnet_lite0", "--size", "64", "--epochs", "1", "--member", "fine-tune", "--seed", "0")
 
 
 def square(k: int, device: str) -> tuple[int, str, int]:
@@ -68,7 +67,7 @@ def first_epochs(run) -> list[float]:
 
 @pytest.mark.slow
 def test_members_side_by_side_are_the_members_one_after_another_would_train(tmp_path):
-    apart, one = train(tmp_path / "apart", "--devices", "2"), train(tmp_path / "one")
+    apart, one = train(tmp_path / "apart", "--folds", "2", "--devices", "2"), train(tmp_path / "one", "--folds", "2")
     assert apart.returncode == 0 and one.returncode == 0, apart.stderr + one.stderr
     assert (json.loads(apart.stdout)["devices"], json.loads(one.stdout)["devices"]) == (2, 1)
     # each member's seed and fold, in order: their first epochs' validation losses agree up to rounding
@@ -77,7 +76,7 @@ def test_members_side_by_side_are_the_members_one_after_another_would_train(tmp_
 
 @pytest.mark.slow
 def test_a_diverged_member_stops_the_run_and_leaves_no_folder(tmp_path):
-    failed = train(tmp_path / "run", "--devices", "2", "--lr", "1e6")
+    failed = train(tmp_path / "run", "--folds", "2", "--devices", "2", "--lr", "1e6")
     assert failed.returncode == 1
     assert failed.stderr.strip().splitlines()[-1].startswith("error: member ")
     assert "Traceback" not in failed.stderr
@@ -87,7 +86,7 @@ def test_a_diverged_member_stops_the_run_and_leaves_no_folder(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_keeps_the_members_in_order_that_ended_and_resume_trains_the_rest(tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen([*PETCLF, "train", GUNPOINT, *RECIPE, "--devices", "2", "--out", run],
+    proc = subprocess.Popen([*PETCLF, "train", GUNPOINT, *RECIPE, "--folds", "3", "--devices", "2", "--out", run],
                             stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=hear_ctrl_c)
     lines = []
     for line in proc.stderr:

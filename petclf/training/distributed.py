@@ -1,7 +1,8 @@
 """Data-parallel training (``--devices N``): N processes train one model together, each on its
 share of every epoch's training batches, with gradients averaged across them after each step
 (torch's DistributedDataParallel over ``torch.distributed``: NCCL between GPUs, gloo between
-CPU processes). fastai's ``DistributedDL`` shares out the batches.
+CPU processes). fastai's ``DistributedDL`` shares out the batches. An ensemble's members go
+side by side instead, one a device (side_by_side.py).
 
 This process is rank 0: it writes the run folder and prints. The others (``_follow``) run the
 same training quietly and write nothing anyone sees. Every rank validates on the whole validation
