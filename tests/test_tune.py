@@ -92,6 +92,29 @@ def test_a_trial_that_ctrl_c_stopped_runs_again_first_and_once():
     assert again.user_attrs["again_for"] == trial.number
 
 
+@pytest.mark.parametrize("message", ["(sqlite3.OperationalError) table studies already exists",
+                                     "(sqlite3.IntegrityError) UNIQUE constraint failed: alembic_version.version_num"])
+def test_a_process_that_loses_the_race_to_create_the_database_opens_it_again(monkeypatch, message):
+    """What SQLite says to a process whose tables or schema version another process made first
+    (two tune workers started at once; each seen in a CI run)."""
+    from petclf.tuning import study
+
+    attempts = []
+
+    def storage(url, engine_kwargs):
+        attempts.append(url)
+        if len(attempts) == 1:
+            raise RuntimeError(message)
+        return "the storage"
+
+    class Optuna:
+        class storages:
+            RDBStorage = staticmethod(storage)
+
+    monkeypatch.setattr(study.time, "sleep", lambda _: None)
+    assert study._storage(Optuna, "sqlite:///t/study.db") == "the storage" and len(attempts) == 2
+
+
 def test_a_storage_that_cannot_be_opened_is_one_line(tmp_path):
     result = run("tune", GUNPOINT, "--arch", "tf_efficientnet_lite0", "--storage", "nosuchdb://x/y",
                  "--out", tmp_path / "t")

@@ -108,15 +108,20 @@ def open_study(url: str, name: str, identity: dict, seed: int):
     return study
 
 
+# What SQLAlchemy says to the losers of that race: a table the winner made, or the schema version
+# row it wrote (alembic's, which Optuna keeps beside its tables).
+RACE = ("already exists", "UNIQUE constraint failed: alembic_version")
+
+
 def _storage(optuna, url: str, tries: int = 3):
     """Optuna's storage at ``url``. Processes that open a new database at once race to create its
-    tables (SQLite: "table trials already exists"); the losers open it again once the winner has."""
+    tables (``RACE``); the losers open it again once the winner has."""
     for attempt in range(tries):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}
                                               if url.startswith("sqlite") else {})
         except Exception as error:  # SQLAlchemy's OperationalError, for this race and for a bad URL alike
-            if attempt == tries - 1 or "already exists" not in str(error):
+            if attempt == tries - 1 or not any(sign in str(error) for sign in RACE):
                 raise
             time.sleep(1 + attempt)
 
