@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import signal
+import threading
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -68,13 +71,10 @@ def train_members(data: Labelled, splits: list[Labelled], members: list[Member],
 
 def _member(k: int, device: str, splits: list[Labelled], options: TrainOptions, facts: dict, out: Path) -> Member:
     """Member ``k`` on ``device``, in a process of its own: trained as one after another would
-    be, quietly. Ctrl-C stops it as it stops the run."""
+    be, quietly. Ctrl-C does not reach it (``_deaf_to_ctrl_c``): the caller stops it."""
     learn, _, _ = learner(splits[k], replace(options, seed=options.seed + k, device=device), True,
                           members=len(splits), scaled_on=list(range(len(splits[k].labels))))
-    member, _ = fine_tuned(learn, splits[k], options, facts, None, True, log_dir(options, out, k, len(splits)))
-    if member is None:
-        raise KeyboardInterrupt
-    return member
+    return fine_tuned(learn, splits[k], options, facts, None, True, log_dir(options, out, k, len(splits)))[0]
 
 
 def _run_apart(job: Callable[[int, str], Any], members: Iterable[int], devices: int, device: str,
@@ -97,7 +97,7 @@ def _run_apart(job: Callable[[int, str], Any], members: Iterable[int], devices: 
     workers = [context.Process(target=_work, daemon=False, args=(
         job, f"cuda:{slot}" if cuda else device, processes, tasks, results, multiprocessing.get_start_method()))
         for slot in range(processes)]
-    with environment(PYTHONWARNINGS="ignore"):  # their import warnings: the caller has shown its own
+    with environment(PYTHONWARNINGS="ignore"), _deaf_to_ctrl_c():  # their import warnings: the caller showed its own
         for worker in workers:
             tasks.put(None)  # one stop sign each, behind the members
             worker.start()
@@ -113,6 +113,21 @@ def _run_apart(job: Callable[[int, str], Any], members: Iterable[int], devices: 
             if worker.is_alive():
                 worker.terminate()
             worker.join()
+
+
+@contextmanager
+def _deaf_to_ctrl_c():
+    """Processes started within ignore Ctrl-C from their first instruction (an ignored signal stays
+    ignored across exec): it is the caller's, which stops them and says what was kept. Heard by
+    every process of a terminal, it would otherwise end each wherever it was, with a traceback."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _next(results, workers: list) -> tuple[int, str, Any]:
@@ -146,8 +161,6 @@ def _work(job: Callable[[int, str], Any], device: str, processes: int, tasks, re
     while (k := tasks.get()) is not None:
         try:
             results.put((k, "done", pickle.dumps(job(k, device))))
-        except KeyboardInterrupt:  # Ctrl-C reaches every process; the caller says what was kept
-            return
         except PetclfError as error:
             results.put((k, "error", (str(error), error.exit_code)))
             return
