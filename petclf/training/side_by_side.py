@@ -14,7 +14,6 @@ processes share its cores, as data-parallel ranks do.
 from __future__ import annotations
 
 import os
-import pickle
 import queue
 import signal
 import threading
@@ -53,8 +52,8 @@ def train_members(data: Labelled, splits: list[Labelled], members: list[Member],
     classes, as one after another would have them."""
     ended, first = {}, len(members)
 
-    def done(k: int, member: Member) -> None:
-        ended[k] = member
+    def done(k: int, sent: tuple[bytes, Member]) -> None:
+        ended[k] = member = _unpacked(*sent)
         while len(members) in ended:  # kept before it is said: Ctrl-C may come as the line is read
             members.append(ended.pop(len(members)))
         if not quiet:
@@ -69,12 +68,32 @@ def train_members(data: Labelled, splits: list[Labelled], members: list[Member],
     _run_apart(job, range(first, len(splits)), options.devices, options.device, done)
 
 
-def _member(k: int, device: str, splits: list[Labelled], options: TrainOptions, facts: dict, out: Path) -> Member:
+def _member(k: int, device: str, splits: list[Labelled], options: TrainOptions, facts: dict,
+            out: Path) -> tuple[bytes, Member]:
     """Member ``k`` on ``device``, in a process of its own: trained as one after another would
-    be, quietly. Ctrl-C does not reach it (``_deaf_to_ctrl_c``): the caller stops it."""
+    be, quietly, and packed to go back (``_unpacked``). Ctrl-C does not reach it
+    (``_deaf_to_ctrl_c``): the caller stops it."""
+    import io
+
+    import torch
+
     learn, _, _ = learner(splits[k], replace(options, seed=options.seed + k, device=device), True,
                           members=len(splits), scaled_on=list(range(len(splits[k].labels))))
-    return fine_tuned(learn, splits[k], options, facts, None, True, log_dir(options, out, k, len(splits)))[0]
+    member = fine_tuned(learn, splits[k], options, facts, None, True, log_dir(options, out, k, len(splits)))[0]
+    weights = io.BytesIO()
+    torch.save(member.state, weights)
+    return weights.getvalue(), replace(member, state={})
+
+
+def _unpacked(weights: bytes, member: Member) -> Member:
+    """A member as ``_member`` sent it: its weights as bytes (through a queue, torch would send each
+    tensor as a file descriptor of shared memory, one per tensor of every member), read as tensors
+    only, the rest as it was."""
+    import io
+
+    import torch
+
+    return replace(member, state=torch.load(io.BytesIO(weights), weights_only=True))
 
 
 def _run_apart(job: Callable[[int, str], Any], members: Iterable[int], devices: int, device: str,
@@ -107,7 +126,7 @@ def _run_apart(job: Callable[[int, str], Any], members: Iterable[int], devices: 
             if outcome == "error":
                 raise MemberFailed(f"member {k + 1}: {value[0]}", value[1])
             pending.remove(k)
-            done(k, pickle.loads(value))
+            done(k, value)
     finally:
         for worker in workers:
             if worker.is_alive():
@@ -145,10 +164,7 @@ def _next(results, workers: list) -> tuple[int, str, Any]:
 
 def _work(job: Callable[[int, str], Any], device: str, processes: int, tasks, results, start: str) -> None:
     """One device's process: members until the stop sign. Its DataLoader workers (``--workers``)
-    start as the caller's do (``start``): fastai's pipeline holds lambdas, which spawn cannot send.
-
-    A result goes back pickled whole: through the queue, torch would send each tensor as a file
-    descriptor of shared memory, one per tensor of every member's weights."""
+    start as the caller's do (``start``): fastai's pipeline holds lambdas, which spawn cannot send."""
     import multiprocessing
 
     import torch
@@ -160,7 +176,7 @@ def _work(job: Callable[[int, str], Any], device: str, processes: int, tasks, re
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // processes))
     while (k := tasks.get()) is not None:
         try:
-            results.put((k, "done", pickle.dumps(job(k, device))))
+            results.put((k, "done", job(k, device)))
         except PetclfError as error:
             results.put((k, "error", (str(error), error.exit_code)))
             return
